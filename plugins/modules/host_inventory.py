@@ -1,0 +1,380 @@
+#!/usr/bin/python
+# Copyright: Tecrax developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: host_inventory
+short_description: Observe a bounded basic inventory of a Linux host
+version_added: 0.1.0
+description:
+  - Reads the operating system release, kernel, hostname, uptime, load average, root
+    filesystem usage and memory figures of the managed host and returns them as one
+    normalized facts object of the contract C(tecrax.basic_host_inventory) version C(1.0).
+  - Fixed observations only, the module takes no options. It reads C(/etc/os-release)
+    (falling back to C(/usr/lib/os-release)), C(/proc/uptime), C(/proc/loadavg) and
+    C(/proc/meminfo), runs C(df -P -k /) without a shell, and takes the kernel and hostname
+    from the running system.
+  - An observation that cannot be made (missing file, missing C(df), unparsable output) is
+    reported in RV(facts.scope) and RV(facts.coverage); the module does not fail for it.
+  - Every value is bounded; text that was not observed is the string C(unknown) and numbers
+    that were not observed are C(null).
+author:
+  - Tecrax developers (!UNKNOWN)
+options: {}
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same observation in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux hosts with C(/proc) and a POSIX C(df).
+notes:
+  - Memory figures follow C(free -m) of procps-ng 4 for C(/proc/meminfo); they do not
+    reflect cgroup limits of a container.
+seealso:
+  - name: os-release(5)
+    description: Format of the operating system identification file.
+    link: https://www.freedesktop.org/software/systemd/man/latest/os-release.html
+"""
+
+EXAMPLES = r"""
+- name: Observe basic host inventory
+  tecrax.ops.host_inventory:
+  register: inventory
+
+- name: Show the operating system and free memory
+  ansible.builtin.debug:
+    msg: "{{ inventory.facts.os.pretty_name }}, {{ inventory.facts.memory_mib.available }} MiB available"
+
+- name: Require a complete observation
+  ansible.builtin.assert:
+    that:
+      - inventory.facts.coverage.state == 'complete'
+"""
+
+RETURN = r"""
+facts:
+  description:
+    - Facts of the contract C(tecrax.basic_host_inventory) 1.0, schema
+      C(profile/schemas/basic_host_inventory.v1.schema.json).
+    - Text that was not observed is C(unknown); numbers that were not observed are C(null).
+  returned: always
+  type: dict
+  contains:
+    contract:
+      description: Identifier and version of the facts contract.
+      returned: always
+      type: dict
+      sample: {"id": "tecrax.basic_host_inventory", "version": "1.0"}
+    scope:
+      description: >-
+        Requested observations (C(os_release), C(kernel), C(hostname), C(uptime),
+        C(load_average), C(root_filesystem), C(memory)) split into those observed and not.
+      returned: always
+      type: dict
+      contains:
+        requested:
+          description: The seven observations, always in this order.
+          returned: always
+          type: list
+          elements: str
+        observed:
+          description: Observations that were collected and parsed.
+          returned: always
+          type: list
+          elements: str
+        not_observed:
+          description: Observations that were not collected or did not parse.
+          returned: always
+          type: list
+          elements: str
+    coverage:
+      description: Whether the inventory is complete.
+      returned: always
+      type: dict
+      contains:
+        state:
+          description: >-
+            V(complete) when every observation was made, V(blocked) when none was,
+            V(partial) otherwise.
+          returned: always
+          type: str
+          choices: [complete, partial, blocked]
+        blockers:
+          description: >-
+            One entry per missing observation, C(<observation>_unavailable) when there was
+            nothing to read and C(<observation>_unparsed) when the output did not parse.
+          returned: always
+          type: list
+          elements: str
+          sample: [root_filesystem_unavailable]
+    assessment:
+      description: Verdict on the observation itself, not on the health of the host.
+      returned: always
+      type: dict
+      contains:
+        state:
+          description: V(healthy) when complete, V(unknown) when partial, V(unavailable) when blocked.
+          returned: always
+          type: str
+          choices: [healthy, unknown, unavailable]
+    non_claims:
+      description: What these facts do not claim.
+      returned: always
+      type: list
+      elements: str
+    os:
+      description: Fields of os-release(5).
+      returned: always
+      type: dict
+      contains:
+        id:
+          description: C(ID), for example C(debian).
+          returned: always
+          type: str
+          sample: debian
+        version_id:
+          description: C(VERSION_ID); C(unknown) on distributions without one such as Arch Linux.
+          returned: always
+          type: str
+          sample: "12"
+        pretty_name:
+          description: C(PRETTY_NAME).
+          returned: always
+          type: str
+          sample: Debian GNU/Linux 12 (bookworm)
+    kernel:
+      description: The kernel as C(uname -srm) shows it.
+      returned: always
+      type: dict
+      contains:
+        name:
+          description: Kernel name.
+          returned: always
+          type: str
+          sample: Linux
+        release:
+          description: Kernel release.
+          returned: always
+          type: str
+          sample: 6.1.0-18-amd64
+        machine:
+          description: Hardware name.
+          returned: always
+          type: str
+          sample: x86_64
+    hostname:
+      description: The host name of the running system.
+      returned: always
+      type: str
+      sample: web01
+    uptime_seconds:
+      description: Whole seconds since boot, from C(/proc/uptime).
+      returned: always
+      type: int
+      sample: 86400
+    load_average:
+      description: C(/proc/loadavg) figures.
+      returned: always
+      type: dict
+      contains:
+        one:
+          description: Load average over 1 minute.
+          returned: always
+          type: float
+          sample: 0.1
+        five:
+          description: Load average over 5 minutes.
+          returned: always
+          type: float
+          sample: 0.2
+        fifteen:
+          description: Load average over 15 minutes.
+          returned: always
+          type: float
+          sample: 0.3
+        runnable:
+          description: Currently runnable scheduling entities.
+          returned: always
+          type: int
+          sample: 1
+        total:
+          description: Existing scheduling entities.
+          returned: always
+          type: int
+          sample: 123
+    root_filesystem:
+      description: The filesystem holding C(/), from C(df -P -k /); sizes in KiB, C(null) where C(df) printed C(-).
+      returned: always
+      type: dict
+      contains:
+        device:
+          description: Source device of the filesystem.
+          returned: always
+          type: str
+          sample: /dev/sda1
+        size_kib:
+          description: Size in KiB.
+          returned: always
+          type: int
+          sample: 20511312
+        used_kib:
+          description: Used space in KiB.
+          returned: always
+          type: int
+          sample: 5123456
+        available_kib:
+          description: Space available to unprivileged users in KiB; negative when the reserved space is in use.
+          returned: always
+          type: int
+          sample: 14323456
+        capacity_percent:
+          description: Used percentage as C(df) rounds it.
+          returned: always
+          type: int
+          sample: 27
+        mount:
+          description: Mount point.
+          returned: always
+          type: str
+          sample: /
+    memory_mib:
+      description: >-
+        Memory in MiB as C(free -m) of procps-ng 4 shows it (KiB // 1024):
+        used = MemTotal - MemAvailable, buff_cache = Buffers + Cached + SReclaimable,
+        shared = Shmem.
+      returned: always
+      type: dict
+      contains:
+        total:
+          description: MemTotal.
+          returned: always
+          type: int
+          sample: 1967
+        used:
+          description: MemTotal minus the available figure.
+          returned: always
+          type: int
+          sample: 412
+        free:
+          description: MemFree.
+          returned: always
+          type: int
+          sample: 1012
+        shared:
+          description: Shmem.
+          returned: always
+          type: int
+          sample: 8
+        buff_cache:
+          description: Buffers + Cached + SReclaimable.
+          returned: always
+          type: int
+          sample: 650
+        available:
+          description: MemAvailable, or MemFree when the kernel does not provide a usable MemAvailable.
+          returned: always
+          type: int
+          sample: 1555
+    memory_available_basis:
+      description: >-
+        Which counter memory_mib.available comes from; V(mem_free) when MemAvailable is
+        missing or implausible, as C(free) does.
+      returned: always
+      type: str
+      choices: [mem_available, mem_free, unknown]
+"""
+
+import os
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+    MAX_RAW_BYTES,
+    FactsContractError,
+)
+from ansible_collections.tecrax.ops.plugins.module_utils.host_inventory import (
+    normalize_host_inventory,
+)
+
+OS_RELEASE_PATHS = ("/etc/os-release", "/usr/lib/os-release")
+HOSTNAME_PATH = "/proc/sys/kernel/hostname"
+
+
+def read_bounded(path: str) -> bytes | None:
+    """The first MAX_RAW_BYTES of a file, or None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_RAW_BYTES)
+    except OSError:
+        return None
+
+
+def read_os_release() -> bytes | None:
+    for path in OS_RELEASE_PATHS:
+        data = read_bounded(path)
+        if data is not None:
+            return data
+    return None
+
+
+def read_kernel() -> str | None:
+    try:
+        uname = os.uname()
+    except OSError:
+        return None
+    return "%s %s %s" % (uname.sysname, uname.release, uname.machine)
+
+
+def read_hostname() -> str | bytes | None:
+    try:
+        name = socket.gethostname()
+    except OSError:
+        name = ""
+    return name or read_bounded(HOSTNAME_PATH)
+
+
+def read_df(module: AnsibleModule) -> str | None:
+    df = module.get_bin_path("df")
+    if not df:
+        return None
+    # The C locale keeps the header and numbers in the format the normalizer parses.
+    rc, out, _err = module.run_command(
+        [df, "-P", "-k", "/"],
+        check_rc=False,
+        environ_update={"LC_ALL": "C", "LANG": "C"},
+    )
+    if rc != 0:
+        return None
+    return out[:MAX_RAW_BYTES]
+
+
+def collect_raw(module: AnsibleModule) -> dict[str, str | bytes | None]:
+    return {
+        "os_release": read_os_release(),
+        "kernel": read_kernel(),
+        "hostname": read_hostname(),
+        "uptime": read_bounded("/proc/uptime"),
+        "loadavg": read_bounded("/proc/loadavg"),
+        "df": read_df(module),
+        "meminfo": read_bounded("/proc/meminfo"),
+    }
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    try:
+        facts = normalize_host_inventory(collect_raw(module))
+    except FactsContractError as exc:
+        module.fail_json(msg="host_inventory produced facts that break their contract: %s" % exc)
+    module.exit_json(changed=False, facts=facts)
+
+
+if __name__ == "__main__":
+    main()

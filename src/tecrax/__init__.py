@@ -1,0 +1,32 @@
+"""Tecrax: the tecrax.ops Ansible collection wrapped as an RExecOp profile.
+
+This module is the target of the ``rexecop.profiles`` entry point, so it stays import-light.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_BUNDLED = _PACKAGE_DIR / "_bundled"
+_SOURCE_TREE = _PACKAGE_DIR.parent.parent
+
+
+def _from_wheel() -> bool:
+    return (_BUNDLED / "profile" / "profile.yaml").is_file()
+
+
+def profile_root() -> str:
+    """Directory of the bundled RExecOp profile (entry point ``rexecop.profiles: tecrax``)."""
+    if _from_wheel():
+        return str(_BUNDLED / "profile")
+    return str(_SOURCE_TREE / "profile")
+
+
+def collection_root() -> Path:
+    """Directory holding the ``tecrax.ops`` collection of this very version."""
+    if _from_wheel():
+        return _BUNDLED / "ansible_collections" / "tecrax" / "ops"
+    return _SOURCE_TREE

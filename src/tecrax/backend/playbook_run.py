@@ -1,0 +1,148 @@
+"""One ansible-runner run of one fixed playbook, with per-host outcomes from the event stream.
+
+Every run gets a fresh private data directory (ansible-runner keeps env files and writes the
+environment into artifacts, so a shared directory would leak state between runs); it is
+removed afterwards. Results are read from ``runner_on_*`` events, never from text output.
+The run covers a list of hosts so that a group target can use the same path later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+HostStatus = Literal["ok", "failed", "unreachable", "skipped", "no_result"]
+_EVENT_STATUS: dict[str, HostStatus] = {
+    "runner_on_ok": "ok",
+    "runner_on_failed": "failed",
+    "runner_on_unreachable": "unreachable",
+    "runner_on_skipped": "skipped",
+}
+
+
+@dataclass(frozen=True)
+class HostOutcome:
+    status: HostStatus
+    result: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlaybookRun:
+    status: str  # ansible-runner status: successful, failed, timeout, canceled
+    rc: int | None
+    duration_seconds: float
+    hosts: Mapping[str, HostOutcome]
+
+    def outcome_for(self, host: str) -> HostOutcome:
+        return self.hosts.get(host, HostOutcome("no_result"))
+
+
+@dataclass(frozen=True)
+class RunHost:
+    """One inventory entry; ``name`` is the RExecOp target id."""
+
+    name: str
+    variables: Mapping[str, str | int | bool]
+
+
+def run_playbook(
+    *,
+    collection_root: Path,
+    playbook: str,
+    module: str,
+    hosts: Sequence[RunHost],
+    ssh_args: str,
+    pipelining: bool,
+    timeout_seconds: int,
+    check_mode: bool,
+) -> PlaybookRun:
+    """Run ``playbook`` of the collection over ``hosts`` and collect ``module``'s results."""
+    import ansible_runner  # imported lazily: backend factories must stay cheap
+
+    outcomes: dict[str, HostOutcome] = {}
+
+    def on_event(event: Mapping[str, Any]) -> bool:
+        status = _EVENT_STATUS.get(str(event.get("event")))
+        data = event.get("event_data")
+        if status is None or not isinstance(data, Mapping):
+            return False
+        if data.get("task_action") != module:
+            return False
+        host = str(data.get("host") or "")
+        result = data.get("res")
+        outcomes[host] = HostOutcome(status, result if isinstance(result, Mapping) else {})
+        return False
+
+    workdir = Path(tempfile.mkdtemp(prefix="tecrax-run-"))
+    try:
+        _prepare_private_data_dir(workdir, collection_root, hosts)
+        started = time.monotonic()
+        runner = ansible_runner.run(
+            private_data_dir=str(workdir),
+            project_dir=str(workdir / "project"),
+            playbook=str(collection_root / playbook),
+            inventory=str(workdir / "inventory" / "hosts.json"),
+            limit=",".join(host.name for host in hosts),
+            envvars=_ansible_environment(workdir, ssh_args, pipelining),
+            cmdline="--check --diff" if check_mode else None,
+            timeout=timeout_seconds,
+            event_handler=on_event,
+            quiet=True,
+            json_mode=False,
+        )
+        return PlaybookRun(
+            status=str(runner.status),
+            rc=runner.rc if isinstance(runner.rc, int) else None,
+            duration_seconds=round(time.monotonic() - started, 3),
+            hosts=outcomes,
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _prepare_private_data_dir(
+    workdir: Path, collection_root: Path, hosts: Sequence[RunHost]
+) -> None:
+    os.chmod(workdir, 0o700)
+    namespace_dir = workdir / "collections" / "ansible_collections" / "tecrax"
+    namespace_dir.mkdir(parents=True)
+    (namespace_dir / "ops").symlink_to(collection_root, target_is_directory=True)
+    (workdir / "project").mkdir()
+    (workdir / "home").mkdir()
+    (workdir / "inventory").mkdir()
+    inventory = {
+        "all": {"hosts": {host.name: dict(host.variables) for host in hosts}},
+    }
+    (workdir / "inventory" / "hosts.json").write_text(json.dumps(inventory), encoding="utf-8")
+    # An empty configuration file: no ansible.cfg of the operator or the machine applies.
+    (workdir / "ansible.cfg").write_text("[defaults]\n", encoding="utf-8")
+
+
+def _ansible_environment(workdir: Path, ssh_args: str, pipelining: bool) -> dict[str, str]:
+    # ansible-playbook is looked up on PATH; the one beside this interpreter is the one that
+    # matches the installed ansible-core, even when the venv is not activated.
+    search_path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {
+        "PATH": search_path,
+        "ANSIBLE_CONFIG": str(workdir / "ansible.cfg"),
+        "ANSIBLE_HOME": str(workdir / "home"),
+        "ANSIBLE_LOCAL_TEMP": str(workdir / "home" / "tmp"),
+        "ANSIBLE_COLLECTIONS_PATH": str(workdir / "collections"),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False",
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_SSH_ARGS": ssh_args,
+        "ANSIBLE_PIPELINING": str(pipelining),
+        "ANSIBLE_GATHERING": "explicit",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_NOCOLOR": "True",
+        "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        "ANSIBLE_SYSTEM_WARNINGS": "False",
+    }

@@ -1,0 +1,308 @@
+"""The ``tecrax_ansible`` connector runtime: guards, one playbook run, facts out.
+
+``invoke`` never raises. Every failure is a ``ConnectorResponse(success=False)`` whose
+``data.error_class`` is one of RExecOp's classes and whose message names no local path,
+environment value or secret.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rexecop.connectors import ConnectorRequest, ConnectorResponse
+
+from tecrax import __version__, collection_root
+from tecrax.backend import progress
+from tecrax.backend.actions import ActionCatalogError, ActionSpec, load_action_catalog
+from tecrax.backend.config import ConfigError, ConnectorConfig, parse_connector_config
+from tecrax.backend.digests import collection_digests
+from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest
+from tecrax.backend.playbook_run import PlaybookRun, RunHost, run_playbook
+
+TIMEOUT = "timeout"
+TRANSIENT = "transient_connector_error"
+POLICY_DENIED = "policy_denied"
+UNSUPPORTED = "unsupported"
+AUTH_FAILED = "auth_failed"
+VALIDATION_FAILED = "validation_failed"
+
+# RExecOp's read-only modes plus the profile's own read_only mode.
+READ_ONLY_MODES = frozenset({"read_only", "dry_run", "observe", "emergency_readonly"})
+CHECK_MODES = frozenset({"dry_run"})
+MAX_MESSAGE_CHARS = 300
+
+_AUTH_MARKERS = (
+    "permission denied",
+    "authentication failed",
+    "host key verification failed",
+    "remote host identification has changed",
+    "no matching host key",
+)
+_PATH = re.compile(r"(?<![\w.-])/[^\s'\"]+")
+
+
+@dataclass(frozen=True)
+class Failure(Exception):
+    error_class: str
+    message: str
+
+
+class AnsibleBackend:
+    """Runs fixed playbooks of the bundled ``tecrax.ops`` collection for RExecOp steps."""
+
+    def __init__(
+        self,
+        *,
+        connector_name: str,
+        config: Mapping[str, Any] | None,
+        profile_root: str | None,
+        mutating_allowed: bool,
+        secret_resolver: Any = None,
+    ) -> None:
+        self.connector_name = connector_name
+        self.mutating_allowed = bool(mutating_allowed)
+        self._raw_config = config
+        self._profile_root = profile_root
+        self._secret_resolver = secret_resolver
+        self._config: ConnectorConfig | None = None
+        self._catalog: dict[str, ActionSpec] | None = None
+
+    def invoke(self, request: ConnectorRequest) -> ConnectorResponse:
+        try:
+            return self._invoke(request)
+        except Failure as failure:
+            return self._failed(request, failure.error_class, failure.message)
+        except Exception as exc:  # noqa: BLE001 - the backend must never raise into RExecOp
+            return self._failed(request, TRANSIENT, f"internal backend error ({type(exc).__name__})")
+
+    # -- the steps of one invocation, in order ------------------------------------------------
+
+    def _invoke(self, request: ConnectorRequest) -> ConnectorResponse:
+        if request.connector != self.connector_name:
+            raise Failure(UNSUPPORTED, f"backend serves connector {self.connector_name} only")
+        action = self._action(request.action)
+        self._refuse_unadmitted_mutation(action, request.mode)
+        config = self._connector_config()
+        target = str(request.target or "")
+        host = self._run_host(config, target)
+        timeout = _effective_limit(request, "timeout_seconds", config.timeout_seconds)
+        max_output = _effective_limit(request, "max_output_bytes", config.max_output_bytes)
+        if not (collection_root() / action.playbook).is_file():
+            raise Failure(UNSUPPORTED, f"the bundled collection has no playbook for {action.name}")
+        progress.emit(phase="started", action=action.name, module=action.module, target=target)
+        with tempfile.TemporaryDirectory(prefix="tecrax-key-") as key_dir:
+            identity = self._identity_file(config, Path(key_dir))
+            variables = _host_variables(config, host, identity)
+            run = run_playbook(
+                collection_root=collection_root(),
+                playbook=action.playbook,
+                module=action.module,
+                hosts=[RunHost(target, variables)],
+                ssh_args=_ssh_args(config, timeout),
+                pipelining=config.ssh_pipelining,
+                timeout_seconds=timeout,
+                check_mode=request.mode in CHECK_MODES,
+            )
+        progress.emit(
+            phase="finished", action=action.name, target=target,
+            status=run.outcome_for(target).status, seconds=run.duration_seconds,
+        )
+        result = _module_result(run, target)
+        return self._succeeded(request, action, result, run, max_output)
+
+    def _action(self, name: str) -> ActionSpec:
+        if self._catalog is None:
+            try:
+                self._catalog = load_action_catalog(self._profile_path())
+            except ActionCatalogError as exc:
+                raise Failure(UNSUPPORTED, f"profile action catalog unusable: {exc}") from None
+        action = self._catalog.get(name)
+        if action is None:
+            raise Failure(UNSUPPORTED, f"unknown action for {self.connector_name}: {name[:64]}")
+        return action
+
+    def _refuse_unadmitted_mutation(self, action: ActionSpec, mode: str) -> None:
+        if not action.mutating:
+            return
+        if mode in READ_ONLY_MODES:
+            raise Failure(POLICY_DENIED, f"mutating action {action.name} refused in {mode} mode")
+        if not self.mutating_allowed:
+            raise Failure(
+                POLICY_DENIED,
+                f"mutating action {action.name} refused: the operation was not approved for mutation",
+            )
+
+    def _connector_config(self) -> ConnectorConfig:
+        if self._config is None:
+            try:
+                self._config = parse_connector_config(self._raw_config)
+            except ConfigError as exc:
+                raise Failure(VALIDATION_FAILED, f"connector config: {exc}") from None
+        return self._config
+
+    def _run_host(self, config: ConnectorConfig, target: str) -> Any:
+        host = config.host_for(target)
+        if host is None:
+            raise Failure(VALIDATION_FAILED, f"target {target[:64]!r} is not in the connector inventory")
+        return host
+
+    def _identity_file(self, config: ConnectorConfig, key_dir: Path) -> str | None:
+        """Resolve the identity secret: a path to a key file, or the key itself."""
+        ref = config.identity_file_secret_ref
+        if config.connection == "local" or ref is None:
+            return None
+        resolver = self._secret_resolver
+        if resolver is None:
+            from rexecop.secrets.resolver import default_secret_resolver
+
+            resolver = self._secret_resolver = default_secret_resolver()
+        try:
+            value = str(resolver.resolve(ref))
+        except Exception:  # noqa: BLE001 - resolver errors may quote environment names
+            raise Failure(AUTH_FAILED, f"identity secret {ref} could not be resolved") from None
+        if value.lstrip().startswith("-----BEGIN"):
+            key_file = key_dir / "identity"
+            key_file.write_text(value.strip() + "\n", encoding="utf-8")
+            key_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
+            return str(key_file)
+        if not value.startswith("/") or not Path(value).is_file():
+            raise Failure(AUTH_FAILED, f"identity secret {ref} does not name a readable key file")
+        return value
+
+    def _profile_path(self) -> Path:
+        if self._profile_root:
+            return Path(self._profile_root)
+        from tecrax import profile_root
+
+        return Path(profile_root())
+
+    # -- responses --------------------------------------------------------------------------
+
+    def _succeeded(
+        self,
+        request: ConnectorRequest,
+        action: ActionSpec,
+        result: Mapping[str, Any],
+        run: PlaybookRun,
+        max_output: int,
+    ) -> ConnectorResponse:
+        facts = result.get("facts")
+        try:
+            encoded = check_facts(
+                facts,
+                schema_path=self._profile_path() / action.schema,
+                contract_id=action.facts_contract,
+            )
+        except FactsRejected as exc:
+            raise Failure(VALIDATION_FAILED, str(exc)) from None
+        data: dict[str, Any] = {
+            "action": action.name,
+            "target": request.target,
+            "mode": request.mode,
+            "changed": bool(result.get("changed", False)),
+            "check_mode": request.mode in CHECK_MODES,
+            "facts_contract": action.facts_contract,
+            "facts_key": action.facts_key,
+            "facts": facts,
+            "output_digests": {"facts": sha256_digest(encoded)},
+            "output_sizes": {"facts_bytes": len(encoded)},
+            "output_truncated": {"facts": False},
+            "collection": {"name": "tecrax.ops", "version": __version__, **collection_digests(action)},
+            "runner": {"status": run.status, "duration_seconds": run.duration_seconds},
+        }
+        for state_key in ("before_state", "after_state"):
+            if isinstance(result.get(state_key), dict):
+                data[state_key] = result[state_key]
+        size = len(canonical_json(data))
+        if size > max_output:
+            raise Failure(VALIDATION_FAILED, f"step data of {size} bytes exceeds max_output_bytes {max_output}")
+        return ConnectorResponse(request.connector, request.action, True, data, "")
+
+    def _failed(self, request: ConnectorRequest, error_class: str, message: str) -> ConnectorResponse:
+        message = _scrub(message)
+        data = {
+            "action": str(request.action)[:64],
+            "target": str(request.target)[:64],
+            "mode": str(request.mode)[:32],
+            "error_class": error_class,
+            "error": message,
+        }
+        return ConnectorResponse(request.connector, request.action, False, data, message)
+
+
+def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
+    if run.status == "timeout":
+        raise Failure(TIMEOUT, f"playbook run exceeded its timeout after {run.duration_seconds:.0f}s")
+    outcome = run.outcome_for(target)
+    message = str(outcome.result.get("msg") or "")
+    if outcome.status == "ok":
+        return outcome.result
+    if outcome.status == "unreachable":
+        if any(marker in message.lower() for marker in _AUTH_MARKERS):
+            raise Failure(AUTH_FAILED, f"SSH authentication or host key check failed for {target}")
+        raise Failure(TRANSIENT, f"target {target} unreachable: {message}")
+    if outcome.status == "failed":
+        raise Failure(VALIDATION_FAILED, f"module failed on {target}: {message or 'no message'}")
+    if outcome.status == "skipped":
+        raise Failure(VALIDATION_FAILED, f"module was skipped on {target}")
+    raise Failure(TRANSIENT, f"playbook run ended {run.status} without a result for {target}")
+
+
+def _host_variables(config: ConnectorConfig, host: Any, identity: str | None) -> dict[str, Any]:
+    if config.connection == "local":
+        import sys
+
+        return {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": config.python_interpreter or sys.executable,
+        }
+    variables: dict[str, Any] = {
+        "ansible_connection": "ssh",
+        "ansible_host": host.host,
+        "ansible_port": host.port,
+        "ansible_python_interpreter": host.python_interpreter
+        or config.python_interpreter
+        or "/usr/bin/python3",
+    }
+    user = host.user or config.user
+    if user:
+        variables["ansible_user"] = user
+    if identity:
+        variables["ansible_ssh_private_key_file"] = identity
+    return variables
+
+
+def _ssh_args(config: ConnectorConfig, timeout: int) -> str:
+    if config.connection == "local":
+        return ""
+    options = {
+        "UserKnownHostsFile": config.known_hosts_file,
+        "GlobalKnownHostsFile": "/dev/null",
+        "StrictHostKeyChecking": "yes",
+        "BatchMode": "yes",
+        "PasswordAuthentication": "no",
+        "ConnectTimeout": str(max(1, min(10, timeout))),
+        "IdentitiesOnly": "yes",
+        "ControlMaster": "no",
+    }
+    return " ".join(f"-o {key}={value}" for key, value in options.items())
+
+
+def _effective_limit(request: ConnectorRequest, name: str, configured: int) -> int:
+    metadata = request.metadata if isinstance(request.metadata, Mapping) else {}
+    controls = metadata.get("execution_controls")
+    value = controls.get(name) if isinstance(controls, Mapping) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return max(1, min(configured, int(value)))
+    return configured
+
+
+def _scrub(message: str) -> str:
+    text = " ".join(_PATH.sub("<path>", str(message)).split())
+    return text[:MAX_MESSAGE_CHARS]

@@ -1,0 +1,235 @@
+"""The ``tecrax`` command: status, run an intent through RExecOp, show and verify evidence.
+
+Exit codes: 0 success; 1 refused or invalid request (nothing ran); 3 the operation ran and
+failed or did not validate; 4 the operation waits for approval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tecrax import __version__
+
+EXIT_OK, EXIT_REFUSED, EXIT_FAILED, EXIT_NEEDS_APPROVAL = 0, 1, 3, 4
+ENVELOPE_KEYS = ("contract", "scope", "coverage", "assessment", "non_claims")
+MAX_FACT_LINES = 40
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_REFUSED
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tecrax",
+        description="Governed infrastructure operations: tecrax.ops run through RExecOp.",
+    )
+    parser.add_argument("--version", action="version", version=f"tecrax {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    status = commands.add_parser("status", help="one line: versions and what is registered")
+    status.set_defaults(handler=_status)
+
+    intents = commands.add_parser("intents", help="list the profile's intents and their modes")
+    intents.set_defaults(handler=_intents)
+
+    run = commands.add_parser(
+        "run",
+        help="plan, admit, start and validate one intent through RExecOp",
+        description=(
+            "Plan INTENT for a target, let GovEngine admit it, start it and print the result. "
+            "Without --env/--catalog the built-in environment is used: this machine "
+            "(target 'local') over a local connection, read-only policy."
+        ),
+    )
+    run.add_argument("intent")
+    run.add_argument("--target", help="target id from the environment or catalog (default: local)")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--env", type=Path, help="RExecOp environment file")
+    source.add_argument("--catalog", type=Path, help="RExecOp target catalog (binds profile and environment)")
+    run.add_argument("--mode", help="operation mode (default: observe for read-only intents)")
+    run.add_argument("--root", help="RExecOp runtime root (default: $REXECOP_ROOT or ./.rexecop)")
+    run.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    run.set_defaults(handler=_run)
+
+    evidence = commands.add_parser("evidence", help="show and verify an operation's SCLite evidence")
+    evidence.add_argument("operation")
+    evidence.add_argument("--root", help="RExecOp runtime root (default: $REXECOP_ROOT or ./.rexecop)")
+    evidence.add_argument("--json", action="store_true")
+    evidence.set_defaults(handler=_evidence)
+    return parser
+
+
+def _status(_: argparse.Namespace) -> int:
+    from importlib.metadata import entry_points, version
+
+    from tecrax.operations import known_intents
+
+    registered = {
+        group: any(ep.name in ("tecrax", "tecrax_ansible") for ep in entry_points(group=group))
+        for group in ("rexecop.profiles", "rexecop.connector_backends", "rexecop.internal_actions")
+    }
+    missing = [group for group, ok in registered.items() if not ok]
+    stack = ", ".join(f"{name} {version(name)}" for name in ("rexecop", "govengine", "sclite-core", "ansible-core"))
+    state = "registered" if not missing else "NOT registered: " + ", ".join(missing)
+    print(
+        f"tecrax {__version__}: profile tecrax ({len(known_intents())} intents), backend tecrax_ansible, "
+        f"collection tecrax.ops {__version__} {state}; {stack}"
+    )
+    return EXIT_OK if not missing else EXIT_REFUSED
+
+
+def _intents(_: argparse.Namespace) -> int:
+    from tecrax.operations import intent_modes, known_intents
+
+    for intent in known_intents():
+        print(f"{intent}  [{', '.join(intent_modes(intent))}]")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tecrax.operations import (
+        DEFAULT_TARGET,
+        OperationError,
+        Operations,
+        RunRequest,
+        choose_mode,
+        default_environment,
+        runtime_root,
+    )
+
+    out = _Printer(quiet=args.json)
+    try:
+        for path in (args.env, args.catalog):
+            if path is not None and not path.is_file():
+                raise OperationError(f"file not found: {path}")
+        builtin = args.env is None and args.catalog is None
+        request = RunRequest(
+            intent=args.intent,
+            target=args.target or DEFAULT_TARGET,
+            mode=choose_mode(args.intent, args.mode),
+            environment=default_environment() if builtin else args.env,
+            catalog=args.catalog,
+        )
+        root = runtime_root(args.root)
+        operations = Operations(root)
+        where = "built-in local environment" if builtin else str(args.env or args.catalog)
+        out.line(f"tecrax run {request.intent} on {request.target} (mode {request.mode}, {where})")
+        operation_id = operations.plan(request)
+        out.line(f"  planned   {operation_id}: admitted by GovEngine policy")
+        if operations.state(operation_id) == "waiting_for_approval":
+            return _needs_approval(out, operations, operation_id, root, args.json)
+        final_state = operations.start(operation_id, out.progress)
+    except OperationError as exc:
+        print(f"tecrax: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    report = operations.report(operation_id)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+    else:
+        _print_report(out, report, final_state)
+    return EXIT_OK if report.succeeded else EXIT_FAILED
+
+
+def _needs_approval(out: _Printer, operations: Any, operation_id: str, root: Path, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"operation_id": operation_id, "state": "waiting_for_approval"}))
+    else:
+        out.line(f"  waiting   {operation_id} needs approval before it may start:")
+        out.line(f"            rexecop --root {root} approve --operation {operation_id} --by <name>")
+        out.line(f"            rexecop --root {root} start --operation {operation_id}")
+    return EXIT_NEEDS_APPROVAL
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    from tecrax.operations import Operations, runtime_root
+
+    root = runtime_root(args.root)
+    operations = Operations(root)
+    try:
+        report = operations.report(args.operation)
+    except Exception as exc:  # noqa: BLE001 - RExecOp raises several types for a bad id
+        print(f"tecrax: no operation {args.operation} under {root} ({type(exc).__name__})", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+    else:
+        _print_report(_Printer(quiet=False), report, report.state)
+    verified = bool(report.evidence_checks) and all(check.passed for check in report.evidence_checks)
+    return EXIT_OK if verified else EXIT_FAILED
+
+
+class _Printer:
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def line(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def progress(self, event: Mapping[str, Any]) -> None:
+        if event.get("phase") == "started":
+            self.line(f"  running   {event.get('module')} on {event.get('target')} ...")
+        elif event.get("phase") == "finished":
+            self.line(f"  finished  {event.get('action')}: {event.get('status')} in {event.get('seconds', 0):.1f}s")
+
+
+def _print_report(out: _Printer, report: Any, final_state: str) -> None:
+    verdict = {True: "passed", False: "FAILED", None: "not run"}[report.validation_passed]
+    out.line(f"  state     {final_state}; validation {verdict}")
+    for rule in report.validation_rules:
+        out.line(f"            {rule}")
+    if report.failure:
+        out.line(
+            f"  failure   step {report.failure.get('step_id')}: "
+            f"{report.failure.get('error_class')}: {report.failure.get('error')}"
+        )
+    for key, facts in report.facts.items():
+        out.line(f"  facts     {key}: assessment {_get(facts, 'assessment.state')}, coverage {_get(facts, 'coverage.state')}")
+        for line in _fact_lines(facts)[:MAX_FACT_LINES]:
+            out.line(f"            {line}")
+    if report.evidence_checks:
+        failed = [check.name for check in report.evidence_checks if not check.passed]
+        status = "verified" if not failed else "NOT verified: " + ", ".join(failed)
+        out.line(f"  evidence  {report.evidence_dir} ({status})")
+    else:
+        out.line(f"  evidence  {report.evidence_dir} (no bundle)")
+    out.line(f"  operation {report.operation_id}")
+
+
+def _fact_lines(facts: Mapping[str, Any], prefix: str = "") -> list[str]:
+    lines: list[str] = []
+    for key, value in facts.items():
+        if not prefix and key in ENVELOPE_KEYS:
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            lines.extend(_fact_lines(value, f"{name}."))
+        else:
+            lines.append(f"{name} = {value}")
+    return lines
+
+
+def _get(facts: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = facts
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

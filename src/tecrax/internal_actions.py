@@ -1,0 +1,32 @@
+"""Internal workflow actions (entry point ``rexecop.internal_actions: tecrax``).
+
+Validation rules read named shared-state keys; ``tecrax_lift_facts`` copies each successful
+connector step's schema-checked facts to the key its action declares (``facts_key``), so a
+rule reads ``basic_host_inventory.coverage.state`` rather than a step id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+LIFTED = "lifted_facts"
+
+
+def lift_facts(context: Any) -> dict[str, Any]:
+    """Lift facts of earlier connector steps; a later step's facts replace an earlier one's."""
+    lifted: dict[str, str] = {}
+    results = context.shared_state.get("connector_results")
+    for step_id, data in (results.items() if isinstance(results, Mapping) else []):
+        if not isinstance(data, Mapping):
+            continue
+        key, facts = data.get("facts_key"), data.get("facts")
+        if isinstance(key, str) and isinstance(facts, Mapping):
+            context.shared_state[key] = dict(facts)
+            lifted[key] = str(step_id)
+    context.shared_state[LIFTED] = lifted
+    return {"status": "facts_lifted", "lifted": lifted}
+
+
+def register_handlers() -> Mapping[str, Callable[[Any], dict[str, Any]]]:
+    return {"tecrax_lift_facts": lift_facts}

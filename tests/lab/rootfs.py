@@ -1,0 +1,270 @@
+"""The cached root filesystems lab hosts boot from.
+
+The base is a Debian minbase tree built once by debootstrap; a *flavor* is a cached
+overlay layer on top of it with extra packages (e.g. a docker host). Hosts mount
+`flavor layer : base` read-only below their own writable upper dir. A cache entry's
+name carries a digest of its recipe, so changing the package list or a baked file
+builds a new entry instead of reusing a stale one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab import settings
+from lab.chroot import apt_install
+from lab.errors import LabError, text_tail
+from lab.mounts import mount_overlay, remove_tree, unmount
+from lab.settings import progress
+
+SUITE = "bookworm"
+PACKAGES = (
+    "systemd",
+    "systemd-sysv",
+    "openssh-server",
+    "chrony",
+    "python3",
+    "dbus",
+    "iproute2",
+    "procps",
+)
+# Bump when the build steps change in a way the data below does not show.
+RECIPE_REVISION = 2
+
+# The Debian unit is skipped without CAP_SYS_TIME, which lab hosts lack; `-x` makes
+# chronyd run without ever touching the clock ('!' keeps the stock unit's root start).
+CHRONY_DROP_IN = """\
+[Unit]
+ConditionCapability=
+[Service]
+ExecStart=
+ExecStart=!/usr/sbin/chronyd $DAEMON_OPTS -x
+"""
+# Each host gets its own ed25519 host key before boot; none is baked into the cache.
+SSHD_DROP_IN = """\
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+HostKey /etc/ssh/ssh_host_ed25519_key
+UseDNS no
+"""
+BAKED_FILES = {
+    "etc/systemd/system/chrony.service.d/lab.conf": CHRONY_DROP_IN,
+    "etc/ssh/sshd_config.d/tecrax-lab.conf": SSHD_DROP_IN,
+    "etc/hostname": "localhost\n",
+    "etc/machine-id": "",  # written per host before boot
+}
+# A login prompt nobody reads, and timers that would fail or mark hosts degraded mid-test.
+MASKED_UNITS = (
+    "console-getty.service",
+    "apt-daily.timer",
+    "apt-daily-upgrade.timer",
+    "fstrim.timer",
+    "e2scrub_all.timer",
+)
+RELEASE_FILE = "etc/tecrax-lab-rootfs.json"
+
+
+def recipe() -> dict[str, Any]:
+    return {
+        "revision": RECIPE_REVISION,
+        "suite": SUITE,
+        "variant": "minbase",
+        "packages": list(PACKAGES),
+        "files": BAKED_FILES,
+        "masked_units": list(MASKED_UNITS),
+    }
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def rootfs_stamp() -> str:
+    """Digest of the base recipe; part of the cache directory's name."""
+    return _digest(recipe())
+
+
+@contextmanager
+def _cache_lock(cache: Path) -> Iterator[None]:
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(f"waiting for another process building into {cache}")
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _remove_abandoned_builds(cache: Path) -> None:
+    """Build dirs of interrupted builds (only called with the cache lock held)."""
+    for abandoned in cache.glob(".build-*"):
+        progress(f"removing abandoned build {abandoned}")
+        remove_tree(abandoned)
+
+
+def ensure_rootfs() -> Path:
+    """The base rootfs for the current recipe, built on first use (about a minute)."""
+    cache = settings.cache_dir()
+    final = cache / f"rootfs-{rootfs_stamp()}"
+    if (final / RELEASE_FILE).exists():
+        return final
+    with _cache_lock(cache):
+        if (final / RELEASE_FILE).exists():  # built while we waited for the lock
+            return final
+        _remove_abandoned_builds(cache)
+        build = Path(tempfile.mkdtemp(prefix=".build-rootfs-", dir=cache))
+        try:
+            started = time.monotonic()
+            target = build / "rootfs"
+            _debootstrap(target, cache / "rootfs-build.log")
+            _bake(target)
+            os.rename(target, final)
+            progress(f"rootfs ready in {time.monotonic() - started:.0f} s: {final}")
+        finally:
+            remove_tree(build)
+    return final
+
+
+# debootstrap prints one "I: <Verb> <package>" line per package and step; showing the
+# first line of each verb keeps the progress readable.
+_VERB = re.compile(r"^I: (\w+)")
+
+
+def _debootstrap(target: Path, log_path: Path) -> None:
+    argv = [
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(PACKAGES)}",
+        SUITE,
+        str(target),
+        settings.debian_mirror(),
+    ]
+    progress(f"building the Debian {SUITE} rootfs with debootstrap (about a minute, once)")
+    seen_verbs: set[str] = set()
+    try:
+        with (
+            open(log_path, "w") as log,
+            subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            ) as process,
+        ):
+            assert process.stdout is not None
+            for line in process.stdout:
+                log.write(line)
+                verb = _VERB.match(line)
+                if verb is None or verb.group(1) not in seen_verbs:
+                    progress(f"debootstrap: {line.rstrip()}")
+                    seen_verbs.add(verb.group(1) if verb else "")
+            returncode = process.wait()
+    except FileNotFoundError as error:
+        raise LabError("debootstrap is not installed (apt-get install debootstrap)") from error
+    if returncode != 0:
+        raise LabError(
+            f"debootstrap failed (exit {returncode}): {' '.join(argv)}\n"
+            f"last lines of {log_path}:\n{text_tail(log_path.read_text())}"
+        )
+
+
+def _bake(root: Path) -> None:
+    """Lab settings written into the fresh tree (no chroot needed)."""
+    for relative, content in BAKED_FILES.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)  # machine-id is read-only
+        path.write_text(content)
+        path.chmod(0o644)
+    for unit in MASKED_UNITS:
+        link = root / "etc/systemd/system" / unit
+        link.unlink(missing_ok=True)
+        link.symlink_to("/dev/null")
+    dbus_machine_id = root / "var/lib/dbus/machine-id"
+    dbus_machine_id.unlink(missing_ok=True)
+    dbus_machine_id.symlink_to("/etc/machine-id")
+    for host_key in (root / "etc/ssh").glob("ssh_host_*"):
+        host_key.unlink()
+    for downloaded_package in (root / "var/cache/apt/archives").glob("*.deb"):
+        downloaded_package.unlink()
+    (root / RELEASE_FILE).write_text(json.dumps({"stamp": rootfs_stamp(), **recipe()}, indent=1) + "\n")
+
+
+# --- flavors ---------------------------------------------------------------------------
+
+Provisioner = Callable[[Path], None]
+_FLAVOR_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """A cached layer over the base rootfs: `packages` installed, then `provision(root)`.
+
+    `provision` gets the mounted tree (not booted); it may write files or use
+    lab.chroot (chroot_session, chroot_run, apt_install). Its code is not part of
+    the digest: bump `revision` when it changes.
+    """
+
+    name: str
+    packages: tuple[str, ...] = ()
+    provision: Provisioner | None = None
+    revision: int = 1
+
+    def __post_init__(self) -> None:
+        if not _FLAVOR_NAME.match(self.name):
+            raise LabError(f"invalid flavor name {self.name!r} (want [a-z][a-z0-9-]*)")
+
+    def stamp(self) -> str:
+        return _digest(
+            {"base": rootfs_stamp(), "name": self.name, "packages": self.packages, "revision": self.revision}
+        )
+
+
+def ensure_layers(flavor: Flavor | None = None) -> list[Path]:
+    """Read-only layers for a host, topmost first: [flavor layer,] base rootfs."""
+    base = ensure_rootfs()
+    if flavor is None:
+        return [base]
+    cache = settings.cache_dir()
+    layer = cache / f"flavor-{flavor.name}-{flavor.stamp()}"
+    if layer.exists():
+        return [layer, base]
+    with _cache_lock(cache):
+        if not layer.exists():
+            _remove_abandoned_builds(cache)
+            _build_flavor(flavor, base, cache, layer)
+    return [layer, base]
+
+
+def _build_flavor(flavor: Flavor, base: Path, cache: Path, layer: Path) -> None:
+    progress(f"building flavor {flavor.name!r} (packages: {', '.join(flavor.packages) or 'none'})")
+    started = time.monotonic()
+    build = Path(tempfile.mkdtemp(prefix=f".build-flavor-{flavor.name}-", dir=cache))
+    try:
+        upper, merged = build / "layer", build / "merged"
+        mount_overlay([base], upper, build / "work", merged)
+        try:
+            apt_install(merged, flavor.packages)
+            if flavor.provision is not None:
+                flavor.provision(merged)
+        finally:
+            unmount(merged)
+        os.rename(upper, layer)
+    finally:
+        remove_tree(build)
+    progress(f"flavor {flavor.name!r} ready in {time.monotonic() - started:.0f} s: {layer}")

@@ -1,0 +1,75 @@
+"""Shared fixtures for the unit tests.
+
+Collection code imports itself as ``ansible_collections.tecrax.ops``. Unless a runner such as
+``ansible-test units`` already provides that package, a temporary directory holding the link
+chain ``ansible_collections/tecrax/ops -> <repository root>`` goes on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import shutil
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = REPO_ROOT / "profile" / "schemas"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _collection_importable() -> bool:
+    try:
+        return importlib.util.find_spec("ansible_collections.tecrax.ops") is not None
+    except ImportError:
+        return False
+
+
+def _link_collection() -> None:
+    root = Path(tempfile.mkdtemp(prefix="tecrax-collection-"))
+    atexit.register(shutil.rmtree, root, True)
+    (root / "ansible_collections" / "tecrax").mkdir(parents=True)
+    (root / "ansible_collections" / "tecrax" / "ops").symlink_to(REPO_ROOT, target_is_directory=True)
+    sys.path.insert(0, str(root))
+
+
+if not _collection_importable():
+    _link_collection()
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = load_schema(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def schema_errors(facts: Any, name: str) -> list[str]:
+    """Messages of every violation of ``profile/schemas/<name>`` (empty when valid)."""
+    return [
+        "/".join(str(part) for part in error.absolute_path) + ": " + error.message
+        for error in _validator(name).iter_errors(facts)
+    ]
+
+
+@pytest.fixture(scope="session")
+def facts_schema_errors() -> Callable[[Any, str], list[str]]:
+    return schema_errors
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA_DIR

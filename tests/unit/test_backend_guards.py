@@ -1,0 +1,180 @@
+"""The backend's guards: bad config, unknown actions and unadmitted mutations are refused
+before any Ansible process starts, with a named error class and no local paths."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rexecop.connectors import ConnectorRequest
+
+import tecrax
+from tecrax.backend import build_backend
+from tecrax.backend import runtime as backend_runtime
+from tecrax.backend.actions import load_action_catalog
+from tecrax.backend.config import ConfigError, parse_connector_config
+
+VALID_SSH_CONFIG: dict[str, Any] = {
+    "enabled": True,
+    "backend": "tecrax_ansible",
+    "connection": "ssh",
+    "user": "root",
+    "known_hosts_file": "/nonexistent/known_hosts",
+    "timeout_seconds": 30,
+    "inventory": {"web-1": {"host": "198.51.100.7", "port": 2222}},
+}
+
+
+@pytest.fixture
+def playbook_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """Records every attempt to start an Ansible run (none may happen in these tests)."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(backend_runtime, "run_playbook", lambda **kwargs: calls.append(kwargs))
+    yield calls
+
+
+@pytest.fixture
+def profile_with_mutation(tmp_path: Path) -> Path:
+    """A copy of the real profile whose catalog also declares a mutating action."""
+    root = tmp_path / "profile"
+    shutil.copytree(tecrax.profile_root(), root)
+    connector_file = root / "connectors" / "tecrax_ansible.yaml"
+    document = yaml.safe_load(connector_file.read_text())
+    document["connector"]["capabilities"].append("probe_change")
+    document["connector"]["actions"]["probe_change"] = {
+        "module": "tecrax.ops.probe_change",
+        "facts_contract": "tecrax.probe_change",
+        "schema": "schemas/probe_change.v1.schema.json",
+        "facts_key": "probe_change",
+        "mutating": True,
+    }
+    connector_file.write_text(yaml.safe_dump(document))
+    return root
+
+
+def invoke(action: str, mode: str = "observe", *, config: Any = None, **backend: Any) -> Any:
+    runtime = build_backend(
+        connector_name="tecrax_ansible",
+        config=VALID_SSH_CONFIG if config is None else config,
+        profile_root=backend.pop("profile_root", None),
+        mutating_allowed=backend.pop("mutating_allowed", False),
+    )
+    return runtime.invoke(ConnectorRequest("tecrax_ansible", action, "web-1", mode, {}))
+
+
+def test_unknown_action_is_unsupported(playbook_runs: list[Any]) -> None:
+    response = invoke("rm_rf_everything")
+    assert not response.success
+    assert response.data["error_class"] == "unsupported"
+    assert "unknown action" in response.error
+    assert playbook_runs == []
+
+
+def test_wrong_connector_name_is_unsupported(playbook_runs: list[Any]) -> None:
+    runtime = build_backend(connector_name="tecrax_ansible", config=VALID_SSH_CONFIG)
+    response = runtime.invoke(ConnectorRequest("other", "host_inventory", "web-1", "observe", {}))
+    assert response.data["error_class"] == "unsupported"
+    assert playbook_runs == []
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("not a mapping", "must be a mapping"),
+        ({**VALID_SSH_CONFIG, "shell": "id"}, "unknown connector config key(s): shell"),
+        ({**VALID_SSH_CONFIG, "connection": "telnet"}, "connection must be one of"),
+        ({**VALID_SSH_CONFIG, "known_hosts_file": None}, "known_hosts_file is required"),
+        ({**VALID_SSH_CONFIG, "known_hosts_file": "relative/known_hosts"}, "absolute path"),
+        ({**VALID_SSH_CONFIG, "timeout_seconds": 0}, "timeout_seconds must be between"),
+        ({**VALID_SSH_CONFIG, "timeout_seconds": "30"}, "timeout_seconds must be an integer"),
+        ({**VALID_SSH_CONFIG, "max_output_bytes": 10**9}, "max_output_bytes must be between"),
+        ({**VALID_SSH_CONFIG, "user": "root; id"}, "user must be a POSIX user name"),
+        ({**VALID_SSH_CONFIG, "inventory": {}}, "inventory must name at least one target"),
+        ({**VALID_SSH_CONFIG, "inventory": {"web-1": {"host": "a b"}}}, "not a valid hostname"),
+        ({**VALID_SSH_CONFIG, "inventory": {"web-1": {"host": "h", "port": 70000}}}, "port must be between"),
+        ({**VALID_SSH_CONFIG, "inventory": {"web-1": {"host": "h", "cmd": "x"}}}, "unknown key(s) in inventory.web-1"),
+        ({**VALID_SSH_CONFIG, "identity_file_secret_ref": "../key"}, "identity_file_secret_ref must be"),
+    ],
+)
+def test_bad_config_is_refused_with_the_key_named(
+    playbook_runs: list[Any], config: Any, message: str
+) -> None:
+    response = invoke("host_inventory", config=config)
+    assert not response.success
+    assert response.data["error_class"] == "validation_failed"
+    assert message in response.error
+    assert playbook_runs == []
+
+
+def test_config_parser_names_the_key() -> None:
+    with pytest.raises(ConfigError, match="inventory.web-1.port"):
+        parse_connector_config({**VALID_SSH_CONFIG, "inventory": {"web-1": {"host": "h", "port": True}}})
+
+
+def test_target_missing_from_inventory(playbook_runs: list[Any]) -> None:
+    runtime = build_backend(connector_name="tecrax_ansible", config=VALID_SSH_CONFIG)
+    response = runtime.invoke(ConnectorRequest("tecrax_ansible", "host_inventory", "db-9", "observe", {}))
+    assert response.data["error_class"] == "validation_failed"
+    assert "not in the connector inventory" in response.error
+    assert playbook_runs == []
+
+
+@pytest.mark.parametrize("mode", ["dry_run", "read_only", "observe", "emergency_readonly"])
+def test_mutating_action_refused_in_read_only_modes(
+    playbook_runs: list[Any], profile_with_mutation: Path, mode: str
+) -> None:
+    response = invoke(
+        "probe_change", mode, profile_root=str(profile_with_mutation), mutating_allowed=True
+    )
+    assert response.data["error_class"] == "policy_denied"
+    assert f"refused in {mode} mode" in response.error
+    assert playbook_runs == []
+
+
+def test_mutating_action_refused_without_mutating_allowed(
+    playbook_runs: list[Any], profile_with_mutation: Path
+) -> None:
+    response = invoke("probe_change", "apply", profile_root=str(profile_with_mutation))
+    assert response.data["error_class"] == "policy_denied"
+    assert "not approved for mutation" in response.error
+    assert playbook_runs == []
+
+
+def test_unresolvable_identity_secret_is_auth_failed(
+    playbook_runs: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REXECOP_SECRET_LAB_KEY", raising=False)
+    monkeypatch.delenv("REXECOP_SECRETS_FILE", raising=False)
+    config = {**VALID_SSH_CONFIG, "identity_file_secret_ref": "lab_key"}
+    response = invoke("host_inventory", config=config)
+    assert response.data["error_class"] == "auth_failed"
+    assert "REXECOP_SECRET" not in response.error
+    assert playbook_runs == []
+
+
+def test_backend_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(**_: Any) -> None:
+        raise RuntimeError("boom at /home/someone/secret/path")
+
+    monkeypatch.setattr(backend_runtime, "run_playbook", explode)
+    response = invoke("host_inventory", config={"connection": "local"})
+    assert not response.success
+    assert response.data["error_class"] == "transient_connector_error"
+    assert "/home" not in response.error and "RuntimeError" in response.error
+
+
+def test_failure_messages_carry_no_local_paths() -> None:
+    assert backend_runtime._scrub("cannot open /etc/ssh/key and /tmp/x y") == "cannot open <path> and <path> y"
+
+
+def test_action_catalog_capabilities_match_actions() -> None:
+    catalog = load_action_catalog(Path(tecrax.profile_root()))
+    document = yaml.safe_load((Path(tecrax.profile_root()) / "connectors" / "tecrax_ansible.yaml").read_text())
+    assert set(document["connector"]["capabilities"]) == set(catalog)
+    for action in catalog.values():
+        assert (Path(tecrax.profile_root()) / action.schema).is_file(), action.schema
+        assert (tecrax.collection_root() / action.playbook).is_file(), action.playbook
