@@ -77,12 +77,13 @@ def bounded_text(value: object, limit: int = DEFAULT_TEXT_LIMIT, default: str = 
 
     Returns ``default`` when nothing printable is left or ``value`` is not text.
     """
+    # Only a bounded prefix is looked at; the slack lets runs of whitespace collapse.
+    window = limit * 4 + 1024
     if isinstance(value, (bytes, bytearray)):
-        value = bytes(value[: limit * 4 + 1024]).decode("utf-8", "replace")
+        value = raw_text(value, window)
     if not isinstance(value, str):
         return default
-    # Look at a bounded prefix only; the generous slack lets whitespace runs collapse.
-    text = " ".join(value[: limit * 4 + 1024].split())
+    text = " ".join(value[:window].split())
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
     text = " ".join(text.split())[:limit].rstrip()
     return text or default
@@ -110,9 +111,11 @@ def parse_int(token: object, minimum: int = 0, maximum: int = MAX_SAFE_INT) -> i
     """Parse a plain ASCII decimal integer (optional sign) and clamp it; else ``None``."""
     if not isinstance(token, str) or not _DECIMAL_INT.match(token):
         return None
-    if len(token.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
-        return minimum if token.startswith("-") else maximum
-    return clamp_int(int(token), minimum, maximum)
+    negative = token.startswith("-")
+    digits = token.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > _MAX_DIGITS:
+        return minimum if negative else maximum
+    return clamp_int(-int(digits) if negative else int(digits), minimum, maximum)
 
 
 def parse_float(token: object, minimum: float = 0.0, maximum: float = 1e6,

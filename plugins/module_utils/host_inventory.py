@@ -9,6 +9,7 @@ or does not parse is reported in ``scope``/``coverage`` instead of raising.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any, Callable, Mapping
 
@@ -26,16 +27,17 @@ from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
 
 CONTRACT_ID = "tecrax.basic_host_inventory"
 
-# Observation name -> key of the raw input it is parsed from.
-OBSERVATIONS = (
-    ("os_release", "os_release"),
-    ("kernel", "kernel"),
-    ("hostname", "hostname"),
-    ("uptime", "uptime"),
-    ("load_average", "loadavg"),
-    ("root_filesystem", "df"),
-    ("memory", "meminfo"),
-)
+# Observation (scope name) -> key of the raw input it is parsed from, in scope order.
+RAW_KEY_OF = {
+    "os_release": "os_release",
+    "kernel": "kernel",
+    "hostname": "hostname",
+    "uptime": "uptime",
+    "load_average": "loadavg",
+    "root_filesystem": "df",
+    "memory": "meminfo",
+}
+REQUESTED = tuple(RAW_KEY_OF)
 
 NON_CLAIMS = (
     "healthy means every observation was collected, not that the host is in good health",
@@ -60,6 +62,7 @@ MOUNT_CHARS = 128
 MAX_LOAD = 1e6
 
 _UPTIME = re.compile(r"([0-9]+)(?:\.[0-9]+)?\Z")
+_LOAD = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
 _TASKS = re.compile(r"([0-9]+)/([0-9]+)\Z")
 _DF_BLOCK_SIZES = {"1024-blocks": 1024, "1K-blocks": 1024, "1k-blocks": 1024, "512-blocks": 512}
 _DF_SIZE = re.compile(r"(?:[0-9]+|-)\Z")
@@ -77,48 +80,37 @@ def normalize_host_inventory(raw: Mapping[str, str | bytes | None]) -> dict[str,
     (/proc/meminfo). Missing keys, ``None`` and non-text values count as not collected.
     """
     source: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    parsers: dict[str, Callable[[str], Any]] = {
-        "os_release": parse_os_release,
-        "kernel": parse_kernel,
-        "hostname": parse_hostname,
-        "uptime": parse_uptime,
-        "load_average": parse_loadavg,
-        "root_filesystem": parse_df,
-        "memory": parse_meminfo,
-    }
     parsed: dict[str, Any] = {}
     blockers: list[str] = []
-    for name, key in OBSERVATIONS:
+    for name, key in RAW_KEY_OF.items():
         text = raw_text(source.get(key))
         if not text.strip():
             blockers.append(name + "_unavailable")
             parsed[name] = None
             continue
-        parsed[name] = parsers[name](text)
+        parsed[name] = _PARSERS[name](text)
         if parsed[name] is None:
             blockers.append(name + "_unparsed")
 
-    memory = parsed["memory"] or {}
+    values = {name: copy.deepcopy(_UNOBSERVED[name]) if parsed[name] is None else parsed[name]
+              for name in REQUESTED}
     payload = {
-        "os": parsed["os_release"] or _unknown_os(),
-        "kernel": parsed["kernel"] or dict.fromkeys(("name", "release", "machine"), UNKNOWN),
-        "hostname": parsed["hostname"] or UNKNOWN,
-        "uptime_seconds": parsed["uptime"],
-        "load_average": parsed["load_average"] or dict.fromkeys(
-            ("one", "five", "fifteen", "runnable", "total")),
-        "root_filesystem": parsed["root_filesystem"] or _unknown_filesystem(),
-        "memory_mib": memory.get("mib") or dict.fromkeys(
-            ("total", "used", "free", "shared", "buff_cache", "available")),
-        "memory_available_basis": memory.get("available_basis", UNKNOWN),
+        "os": values["os_release"],
+        "kernel": values["kernel"],
+        "hostname": values["hostname"],
+        "uptime_seconds": values["uptime"],
+        "load_average": values["load_average"],
+        "root_filesystem": values["root_filesystem"],
+        "memory_mib": values["memory"]["mib"],
+        "memory_available_basis": values["memory"]["available_basis"],
     }
-    requested = [name for name, _key in OBSERVATIONS]
-    observed = [name for name in requested if parsed[name] is not None]
+    observed = [name for name in REQUESTED if parsed[name] is not None]
     return build_facts(
         CONTRACT_ID,
-        requested=requested,
+        requested=REQUESTED,
         observed=observed,
         blockers=blockers,
-        assessment=collection_assessment(coverage_state(requested, observed, blockers)),
+        assessment=collection_assessment(coverage_state(REQUESTED, observed, blockers)),
         non_claims=NON_CLAIMS,
         payload=payload,
     )
@@ -213,10 +205,10 @@ def parse_loadavg(text: str) -> dict[str, Any] | None:
     words = _first_line(text).split()
     if len(words) < 4:
         return None
-    loads = [parse_float(word, 0.0, MAX_LOAD) for word in words[:3]]
     tasks = _TASKS.match(words[3])
-    if None in loads or not tasks:
+    if not tasks or not all(_LOAD.match(word) for word in words[:3]):
         return None
+    loads = [parse_float(word, 0.0, MAX_LOAD) for word in words[:3]]
     return {
         "one": loads[0],
         "five": loads[1],
@@ -334,16 +326,33 @@ def _first_line(text: str) -> str:
     return next((line for line in text.splitlines() if line.strip()), "")
 
 
-def _unknown_os() -> dict[str, Any]:
-    return dict.fromkeys(("id", "version_id", "pretty_name"), UNKNOWN)
-
-
-def _unknown_filesystem() -> dict[str, Any]:
-    return {
+# Payload of an observation that was not made: text is "unknown", numbers are null.
+_UNOBSERVED: dict[str, Any] = {
+    "os_release": dict.fromkeys(("id", "version_id", "pretty_name"), UNKNOWN),
+    "kernel": dict.fromkeys(("name", "release", "machine"), UNKNOWN),
+    "hostname": UNKNOWN,
+    "uptime": None,
+    "load_average": dict.fromkeys(("one", "five", "fifteen", "runnable", "total")),
+    "root_filesystem": {
         "device": UNKNOWN,
         "size_kib": None,
         "used_kib": None,
         "available_kib": None,
         "capacity_percent": None,
         "mount": UNKNOWN,
-    }
+    },
+    "memory": {
+        "mib": dict.fromkeys(("total", "used", "free", "shared", "buff_cache", "available")),
+        "available_basis": UNKNOWN,
+    },
+}
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "os_release": parse_os_release,
+    "kernel": parse_kernel,
+    "hostname": parse_hostname,
+    "uptime": parse_uptime,
+    "load_average": parse_loadavg,
+    "root_filesystem": parse_df,
+    "memory": parse_meminfo,
+}

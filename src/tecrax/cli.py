@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--catalog", type=Path, help="RExecOp target catalog (binds profile and environment)")
     run.add_argument("--mode", help="operation mode (default: observe for read-only intents)")
     run.add_argument("--root", help="RExecOp runtime root (default: $REXECOP_ROOT or ./.rexecop)")
+    run.add_argument(
+        "--approve-by",
+        metavar="NAME",
+        help="approve an operation that needs approval (mutations), recording NAME as approver",
+    )
     run.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     run.set_defaults(handler=_run)
 
@@ -132,7 +137,10 @@ def _run(args: argparse.Namespace) -> int:
         operation_id = operations.plan(request)
         out.line(f"  planned   {operation_id}: admitted by GovEngine policy")
         if operations.state(operation_id) == "waiting_for_approval":
-            return _needs_approval(out, operations, operation_id, root, args.json)
+            if not args.approve_by:
+                return _needs_approval(out, operation_id, root, args.json)
+            operations.approve(operation_id, args.approve_by)
+            out.line(f"  approved  {operation_id} by {args.approve_by} (recorded by RExecOp)")
         final_state = operations.start(operation_id, out.progress)
     except OperationError as exc:
         print(f"tecrax: {exc}", file=sys.stderr)
@@ -145,13 +153,14 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK if report.succeeded else EXIT_FAILED
 
 
-def _needs_approval(out: _Printer, operations: Any, operation_id: str, root: Path, as_json: bool) -> int:
+def _needs_approval(out: _Printer, operation_id: str, root: Path, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"operation_id": operation_id, "state": "waiting_for_approval"}))
     else:
-        out.line(f"  waiting   {operation_id} needs approval before it may start:")
+        out.line(f"  waiting   {operation_id} needs approval before it may start; nothing ran. Either:")
         out.line(f"            rexecop --root {root} approve --operation {operation_id} --by <name>")
         out.line(f"            rexecop --root {root} start --operation {operation_id}")
+        out.line("            or run again with --approve-by <name>")
     return EXIT_NEEDS_APPROVAL
 
 

@@ -29,4 +29,6 @@ def lift_facts(context: Any) -> dict[str, Any]:
 
 
 def register_handlers() -> Mapping[str, Callable[[Any], dict[str, Any]]]:
-    return {"tecrax_lift_facts": lift_facts}
+    from tecrax.rollback_guard import chrony_rollback_guard
+
+    return {"tecrax_chrony_rollback_guard": chrony_rollback_guard, "tecrax_lift_facts": lift_facts}

@@ -182,11 +182,8 @@ class Operations:
 
 
 def _rule_ids(validation: Mapping[str, Any]) -> list[str]:
-    rules: list[str] = []
-    for item in validation.get("results") or validation.get("rules") or []:
-        if isinstance(item, Mapping) and item.get("rule"):
-            rules.append(f"{item['rule']}:{'pass' if item.get('passed') else 'fail'}")
-    return rules
+    rule = validation.get("rule")
+    return [f"{rule}: {'pass' if validation.get('passed') else 'fail'}"] if rule else []
 
 
 def _one_line(exc: Exception) -> str:

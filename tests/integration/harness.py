@@ -136,6 +136,7 @@ class Outcome:
     facts: Mapping[str, Any]
     step_results: Mapping[str, Any]
     last_failure: Mapping[str, Any] | None
+    runtime_receipt: Mapping[str, Any]
     evidence_checks: list[Check] = field(default_factory=list)
 
     @property
@@ -212,5 +213,6 @@ class Governed:
             facts={key: shared[key] for key in lifted if key in shared},
             step_results=metadata.get("step_results") or {},
             last_failure=metadata.get("last_failure"),
+            runtime_receipt=shared.get("execution_receipt") or {},
             evidence_checks=verify_bundle(self.root / "sclite" / operation_id),
         )

@@ -2,7 +2,9 @@
 
 ``profile/connectors/tecrax_ansible.yaml`` is the single source: each action names the module
 it runs, the facts contract and schema it must return, the shared-state key its facts are
-lifted to, and whether it mutates. The playbook is always ``playbooks/<action>.yml``.
+lifted to, whether it mutates, and which per-target values of the connector configuration
+(``inputs``) the playbook receives as extra vars ``tecrax_<input>``. The playbook is always
+``playbooks/<action>.yml``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ CONNECTOR_FILE = Path("connectors") / "tecrax_ansible.yaml"
 _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _MODULE_NAME = re.compile(r"^tecrax\.ops\.[a-z][a-z0-9_]{0,63}$")
 _SCHEMA_REF = re.compile(r"^schemas/[a-z0-9_]+\.v[0-9]+\.schema\.json$")
+# Per-target values an action may receive, each validated by the connector config parser.
+KNOWN_INPUTS = frozenset({"allowed_subnets", "network_device"})
 
 
 class ActionCatalogError(ValueError):
@@ -33,6 +37,7 @@ class ActionSpec:
     schema: str
     facts_key: str
     mutating: bool
+    inputs: tuple[str, ...] = ()
 
     @property
     def playbook(self) -> str:
@@ -78,4 +83,15 @@ def _action(name: Any, spec: Any) -> ActionSpec:
         raise ActionCatalogError(f"action {name}: facts_key must be a snake_case name")
     if not isinstance(mutating, bool):
         raise ActionCatalogError(f"action {name}: mutating must be true or false")
-    return ActionSpec(name, module, contract, schema, facts_key, mutating)
+    return ActionSpec(name, module, contract, schema, facts_key, mutating, _inputs(name, spec.get("inputs", [])))
+
+
+def _inputs(name: str, inputs: Any) -> tuple[str, ...]:
+    if (
+        not isinstance(inputs, list)
+        or not all(isinstance(item, str) and item in KNOWN_INPUTS for item in inputs)
+        or len(set(inputs)) != len(inputs)
+    ):
+        known = ", ".join(sorted(KNOWN_INPUTS))
+        raise ActionCatalogError(f"action {name}: inputs must be a list of distinct names among: {known}")
+    return tuple(inputs)

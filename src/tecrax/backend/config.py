@@ -3,16 +3,26 @@
 The configuration comes from the operator's RExecOp environment file
 (``environment.connectors.<name>``). It is validated as strictly as user input: unknown
 keys, wrong types and out-of-range values are refused with a message naming the key.
+
+A target's ``allowed_subnets`` (the client subnets of the chrony NTP server mutation) are
+checked by the very validator the collection's modules use, loaded from the bundled
+collection's ``plugins/module_utils/ntp_subnets.py`` (pure standard library).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import PurePosixPath
+from types import ModuleType
 from typing import Any
+
+from tecrax import collection_root
 
 CONNECTIONS = ("ssh", "local")
 DEFAULT_TIMEOUT_SECONDS = 120
@@ -39,7 +49,20 @@ _KNOWN_KEYS = _RUNTIME_KEYS | {
     "ssh_pipelining",
     "inventory",
 }
-_INVENTORY_KEYS = frozenset({"host", "port", "user", "python_interpreter"})
+_INVENTORY_KEYS = frozenset(
+    {"host", "port", "user", "python_interpreter", "allowed_subnets", "connection", "network_device", "zabbix"}
+)
+# Settings of a network device reached through the operator-owned wrapper on the controller.
+_NETWORK_DEVICE_KEYS = frozenset({"wrapper_path", "timeout_seconds"})
+NETWORK_WRAPPER_NAME = "tecrax-network-cli-readonly"
+DEFAULT_WRAPPER_TIMEOUT_SECONDS = 30
+MAX_WRAPPER_TIMEOUT_SECONDS = 300
+SUBNET_VALIDATOR = ("plugins", "module_utils", "ntp_subnets.py")
+# Settings of a Zabbix API target (read-only Zabbix intents, run on the controller). The URL
+# and CA rules are the modules' own (zabbix_api.py, pure standard library, loaded by path).
+_ZABBIX_KEYS = frozenset({"api_url", "ca_file", "api_token_secret_ref", "timeout_seconds"})
+ZABBIX_VALIDATOR = ("plugins", "module_utils", "zabbix_api.py")
+DEFAULT_ZABBIX_TIMEOUT_SECONDS = 10
 
 
 class ConfigError(ValueError):
@@ -54,6 +77,11 @@ class InventoryHost:
     port: int = 22
     user: str | None = None
     python_interpreter: str | None = None
+    allowed_subnets: tuple[str, ...] | None = None
+    # "local": Ansible runs the module on the controller (controller-side checks).
+    connection: str = "ssh"
+    network_device: Mapping[str, Any] | None = field(default=None, hash=False)
+    zabbix: Mapping[str, Any] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)
@@ -70,7 +98,10 @@ class ConnectorConfig:
 
     def host_for(self, target: str) -> InventoryHost | None:
         if self.connection == "local":
-            return InventoryHost(host="localhost")
+            entry = self.inventory.get(target)
+            if entry is None:
+                return InventoryHost(host="localhost", connection="local")
+            return replace(entry, host="localhost", connection="local")
         return self.inventory.get(target)
 
 
@@ -106,7 +137,7 @@ def parse_connector_config(raw: Mapping[str, Any] | None) -> ConnectorConfig:
             MAX_OUTPUT_BYTES,
         ),
         ssh_pipelining=_bool(raw.get("ssh_pipelining", True), "ssh_pipelining"),
-        inventory=_inventory(raw.get("inventory")),
+        inventory=_inventory(raw.get("inventory"), connection),
     )
     if config.connection == "ssh":
         if not config.inventory:
@@ -118,7 +149,7 @@ def parse_connector_config(raw: Mapping[str, Any] | None) -> ConnectorConfig:
     return config
 
 
-def _inventory(raw: Any) -> dict[str, InventoryHost]:
+def _inventory(raw: Any, connection: str = "ssh") -> dict[str, InventoryHost]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -132,15 +163,123 @@ def _inventory(raw: Any) -> dict[str, InventoryHost]:
         unknown = sorted(str(key) for key in spec if key not in _INVENTORY_KEYS)
         if unknown:
             raise ConfigError(f"unknown key(s) in inventory.{target}: {', '.join(unknown)}")
+        target_connection = spec.get("connection", connection)
+        if target_connection not in CONNECTIONS:
+            raise ConfigError(f"inventory.{target}.connection must be one of {', '.join(CONNECTIONS)}")
+        local = target_connection == "local"
         hosts[target] = InventoryHost(
-            host=_host(spec.get("host"), f"inventory.{target}.host"),
+            host="localhost" if local and spec.get("host") is None
+            else _host(spec.get("host"), f"inventory.{target}.host"),
+            connection=target_connection,
+            network_device=_optional_network_device(
+                spec.get("network_device"), f"inventory.{target}.network_device", local
+            ),
             port=_bounded_int(spec.get("port", 22), f"inventory.{target}.port", 1, 65535),
             user=_optional_user(spec.get("user"), f"inventory.{target}.user"),
             python_interpreter=_optional_absolute_path(
                 spec.get("python_interpreter"), f"inventory.{target}.python_interpreter"
             ),
+            allowed_subnets=_optional_subnets(spec.get("allowed_subnets"), f"inventory.{target}."),
+            zabbix=_optional_zabbix(spec.get("zabbix"), f"inventory.{target}.zabbix", local),
         )
     return hosts
+
+
+def _optional_network_device(value: Any, key: str, local: bool) -> dict[str, Any] | None:
+    """``{wrapper_path, timeout_seconds}`` of a network device, or ``None`` when absent."""
+    if value is None:
+        return None
+    if not local:
+        raise ConfigError(f"{key} needs connection: local (the wrapper runs on the controller)")
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key} must be a mapping")
+    unknown = sorted(str(name) for name in value if name not in _NETWORK_DEVICE_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in {key}: {', '.join(unknown)}")
+    path = _optional_absolute_path(value.get("wrapper_path"), f"{key}.wrapper_path")
+    if (
+        path is None
+        or PurePosixPath(path).name != NETWORK_WRAPPER_NAME
+        or any(part in path + "/" for part in ("//", "/./"))
+    ):
+        raise ConfigError(f"{key}.wrapper_path must be the absolute path of a file called {NETWORK_WRAPPER_NAME}")
+    timeout = _bounded_int(
+        value.get("timeout_seconds", DEFAULT_WRAPPER_TIMEOUT_SECONDS),
+        f"{key}.timeout_seconds", 1, MAX_WRAPPER_TIMEOUT_SECONDS,
+    )
+    return {"wrapper_path": path, "timeout_seconds": timeout}
+
+
+def _optional_zabbix(value: Any, key: str, local: bool) -> dict[str, Any] | None:
+    """``{api_url, ca_file?, api_token_secret_ref?, timeout_seconds}`` of a Zabbix API target."""
+    if value is None:
+        return None
+    if not local:
+        raise ConfigError(f"{key} needs connection: local (the API is called from the controller)")
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key} must be a mapping")
+    unknown = sorted(str(name) for name in value if name not in _ZABBIX_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in {key}: {', '.join(unknown)}")
+    ca_file = _optional_absolute_path(value.get("ca_file"), f"{key}.ca_file")
+    validator = zabbix_validator()
+    try:
+        endpoint = validator.parse_endpoint(value.get("api_url"), ca_file)
+    except validator.ZabbixOptionError as exc:
+        # The validator names api_url / ca_file; prefix them with the target's block.
+        raise ConfigError(f"{key}.{exc}") from None
+    settings: dict[str, Any] = {
+        "api_url": endpoint.url,
+        "timeout_seconds": _bounded_int(
+            value.get("timeout_seconds", DEFAULT_ZABBIX_TIMEOUT_SECONDS), f"{key}.timeout_seconds",
+            validator.MIN_TIMEOUT_SECONDS, validator.MAX_TIMEOUT_SECONDS,
+        ),
+    }
+    if ca_file is not None:
+        settings["ca_file"] = ca_file
+    ref = value.get("api_token_secret_ref")
+    if ref is not None:
+        if not isinstance(ref, str) or not _SECRET_REF.match(ref):
+            raise ConfigError(f"{key}.api_token_secret_ref must be a secret reference name ([A-Za-z0-9_-])")
+        settings["api_token_secret_ref"] = ref
+    return settings
+
+
+@lru_cache(maxsize=1)
+def zabbix_validator() -> ModuleType:
+    """The collection's Zabbix endpoint rules, loaded by file path (no Ansible import needed)."""
+    path = collection_root().joinpath(*ZABBIX_VALIDATOR)
+    spec = importlib.util.spec_from_file_location("tecrax_collection_zabbix_api", path)
+    if spec is None or spec.loader is None:
+        raise ConfigError("the bundled collection has no Zabbix endpoint validator")
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses looks its module up in sys.modules while the class is created.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _optional_subnets(value: Any, prefix: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    validator = subnet_validator()
+    try:
+        return tuple(validator.validate_allowed_subnets(value))
+    except validator.SubnetError as exc:
+        # The validator's messages start with "allowed_subnets"; prefix them with the target.
+        raise ConfigError(prefix + str(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def subnet_validator() -> ModuleType:
+    """The collection's subnet validator, loaded by file path (no Ansible import needed)."""
+    path = collection_root().joinpath(*SUBNET_VALIDATOR)
+    spec = importlib.util.spec_from_file_location("tecrax_collection_ntp_subnets", path)
+    if spec is None or spec.loader is None:
+        raise ConfigError("the bundled collection has no subnet validator")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _host(value: Any, key: str) -> str:

@@ -63,8 +63,12 @@ def run_playbook(
     pipelining: bool,
     timeout_seconds: int,
     check_mode: bool,
+    extravars: Mapping[str, Any] | None = None,
 ) -> PlaybookRun:
-    """Run ``playbook`` of the collection over ``hosts`` and collect ``module``'s results."""
+    """Run ``playbook`` of the collection over ``hosts`` and collect ``module``'s results.
+
+    ``extravars`` (the action's validated inputs) go to ansible-runner's extravars, which
+    outrank every other variable source."""
     import ansible_runner  # imported lazily: backend factories must stay cheap
 
     outcomes: dict[str, HostOutcome] = {}
@@ -93,6 +97,7 @@ def run_playbook(
             limit=",".join(host.name for host in hosts),
             envvars=_ansible_environment(workdir, ssh_args, pipelining),
             cmdline="--check --diff" if check_mode else None,
+            extravars=dict(extravars) if extravars else None,
             timeout=timeout_seconds,
             event_handler=on_event,
             quiet=True,

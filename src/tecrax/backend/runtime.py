@@ -44,13 +44,27 @@ _AUTH_MARKERS = (
     "remote host identification has changed",
     "no matching host key",
 )
-_PATH = re.compile(r"(?<![\w.-])/[^\s'\"]+")
+# A slash after a colon is a prefix length (fc00::/7), not a path.
+_UNREACHABLE_REASONS = (
+    ("no route to host", "no route to host"),
+    ("connection refused", "connection refused"),
+    ("timed out", "connection timed out"),
+    ("could not resolve", "name resolution failed"),
+    ("name or service not known", "name resolution failed"),
+    ("network is unreachable", "network unreachable"),
+    ("connection reset", "connection reset"),
+    ("connection closed", "connection closed by the target"),
+)
+# A path starts with a letter, dot, underscore or tilde after its slash; "/24" and
+# "fc00::/7" are prefix lengths of networks named in messages.
+_PATH = re.compile(r"(?<![\w.:-])/(?=[A-Za-z_.~])[^\s'\"]+")
 
 
 @dataclass(frozen=True)
 class Failure(Exception):
     error_class: str
     message: str
+    data: Mapping[str, Any] | None = None
 
 
 class AnsibleBackend:
@@ -77,7 +91,7 @@ class AnsibleBackend:
         try:
             return self._invoke(request)
         except Failure as failure:
-            return self._failed(request, failure.error_class, failure.message)
+            return self._failed(request, failure.error_class, failure.message, failure.data)
         except Exception as exc:  # noqa: BLE001 - the backend must never raise into RExecOp
             return self._failed(request, TRANSIENT, f"internal backend error ({type(exc).__name__})")
 
@@ -91,13 +105,14 @@ class AnsibleBackend:
         config = self._connector_config()
         target = str(request.target or "")
         host = self._run_host(config, target)
+        extravars = _action_inputs(action, host, target)
         timeout = _effective_limit(request, "timeout_seconds", config.timeout_seconds)
         max_output = _effective_limit(request, "max_output_bytes", config.max_output_bytes)
         if not (collection_root() / action.playbook).is_file():
             raise Failure(UNSUPPORTED, f"the bundled collection has no playbook for {action.name}")
         progress.emit(phase="started", action=action.name, module=action.module, target=target)
         with tempfile.TemporaryDirectory(prefix="tecrax-key-") as key_dir:
-            identity = self._identity_file(config, Path(key_dir))
+            identity = None if host.connection == "local" else self._identity_file(config, Path(key_dir))
             variables = _host_variables(config, host, identity)
             run = run_playbook(
                 collection_root=collection_root(),
@@ -108,12 +123,16 @@ class AnsibleBackend:
                 pipelining=config.ssh_pipelining,
                 timeout_seconds=timeout,
                 check_mode=request.mode in CHECK_MODES,
+                extravars=extravars,
             )
         progress.emit(
             phase="finished", action=action.name, target=target,
             status=run.outcome_for(target).status, seconds=run.duration_seconds,
         )
-        result = _module_result(run, target)
+        try:
+            result = _module_result(run, target)
+        except Failure as failure:
+            raise Failure(failure.error_class, failure.message, self._failed_module_data(action, run, target)) from None
         return self._succeeded(request, action, result, run, max_output)
 
     def _action(self, name: str) -> ActionSpec:
@@ -224,9 +243,37 @@ class AnsibleBackend:
             raise Failure(VALIDATION_FAILED, f"step data of {size} bytes exceeds max_output_bytes {max_output}")
         return ConnectorResponse(request.connector, request.action, True, data, "")
 
-    def _failed(self, request: ConnectorRequest, error_class: str, message: str) -> ConnectorResponse:
+    def _failed_module_data(self, action: ActionSpec, run: PlaybookRun, target: str) -> dict[str, Any] | None:
+        """What a failed module still reported: schema-valid facts (a mutation says there
+        whether it restored the previous state), its changed flag and before/after state."""
+        result = run.outcome_for(target).result
+        if run.outcome_for(target).status != "failed" or not isinstance(result.get("facts"), dict):
+            return None
+        try:
+            check_facts(result["facts"], schema_path=self._profile_path() / action.schema,
+                        contract_id=action.facts_contract)
+        except FactsRejected:
+            return None
+        data: dict[str, Any] = {
+            "facts_contract": action.facts_contract,
+            "facts": result["facts"],
+            "changed": bool(result.get("changed", False)),
+        }
+        for state_key in ("before_state", "after_state"):
+            if isinstance(result.get(state_key), dict):
+                data[state_key] = result[state_key]
+        return data
+
+    def _failed(
+        self,
+        request: ConnectorRequest,
+        error_class: str,
+        message: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> ConnectorResponse:
         message = _scrub(message)
         data = {
+            **(extra or {}),
             "action": str(request.action)[:64],
             "target": str(request.target)[:64],
             "mode": str(request.mode)[:32],
@@ -246,7 +293,7 @@ def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
     if outcome.status == "unreachable":
         if any(marker in message.lower() for marker in _AUTH_MARKERS):
             raise Failure(AUTH_FAILED, f"SSH authentication or host key check failed for {target}")
-        raise Failure(TRANSIENT, f"target {target} unreachable: {message}")
+        raise Failure(TRANSIENT, f"target {target} unreachable ({_unreachable_reason(message)})")
     if outcome.status == "failed":
         raise Failure(VALIDATION_FAILED, f"module failed on {target}: {message or 'no message'}")
     if outcome.status == "skipped":
@@ -254,8 +301,32 @@ def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
     raise Failure(TRANSIENT, f"playbook run ended {run.status} without a result for {target}")
 
 
+def _action_inputs(action: ActionSpec, host: Any, target: str) -> dict[str, Any]:
+    """Extra vars ``tecrax_<input>`` for the action's declared inputs, from the target's
+    already validated inventory entry; a missing one refuses the step before Ansible runs."""
+    extravars: dict[str, Any] = {}
+    for name in action.inputs:
+        value = getattr(host, name, None)
+        if value is None:
+            raise Failure(
+                VALIDATION_FAILED,
+                f"action {action.name} needs inventory.{target[:64]}.{name} in the connector config",
+            )
+        extravars[f"tecrax_{name}"] = list(value) if isinstance(value, tuple) else value
+    return extravars
+
+
+def _unreachable_reason(message: str) -> str:
+    """A short, fixed reason instead of SSH's text (which names addresses and paths)."""
+    lowered = message.lower()
+    for marker, reason in _UNREACHABLE_REASONS:
+        if marker in lowered:
+            return reason
+    return "SSH connection failed"
+
+
 def _host_variables(config: ConnectorConfig, host: Any, identity: str | None) -> dict[str, Any]:
-    if config.connection == "local":
+    if host.connection == "local":
         import sys
 
         return {

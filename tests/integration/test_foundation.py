@@ -1,0 +1,190 @@
+"""collect_basic_host_inventory end to end: real Ansible over real SSH to lab hosts, through
+the real RExecOp / GovEngine / SCLite stack, including refusals and faults."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tecrax
+from harness import (
+    Governed,
+    LabTarget,
+    PlanRefused,
+    allow_read_policy,
+    connector_rule,
+    deny_rule,
+    write_environment,
+)
+
+INTENT = "collect_basic_host_inventory"
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def hosts(lab: Any) -> dict[str, Any]:
+    booted = lab.boot(["inv-main", "inv-victim"])
+    return {host.name: host for host in booted}
+
+
+@pytest.fixture
+def governed(tmp_path: Path, lab: Any) -> Governed:
+    return Governed(tmp_path / "rexecop", lab.private_key)
+
+
+def environment(tmp_path: Path, lab: Any, hosts: dict[str, Any], **options: Any) -> Path:
+    targets = [LabTarget(h.name, h.address, h.port) for h in hosts.values()]
+    return write_environment(tmp_path / "environment.yaml", targets, known_hosts=lab.known_hosts, **options)
+
+
+def host_says(lab: Any, host: Any, command: str) -> str:
+    completed = lab.ssh(host, command)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
+def test_inventory_equals_what_the_host_reports(tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed) -> None:
+    host = hosts["inv-main"]
+    outcome = governed.run(environment(tmp_path, lab, hosts), INTENT, host.name)
+
+    assert outcome.state == "completed"
+    assert outcome.validation_passed
+    assert outcome.validation["rule"] == "collect_basic_host_inventory.complete"
+    assert outcome.runtime_receipt["success"] is True
+    assert outcome.evidence_verified, outcome.evidence_checks
+
+    facts = outcome.facts["basic_host_inventory"]
+    assert facts["contract"] == {"id": "tecrax.basic_host_inventory", "version": "1.0"}
+    assert facts["coverage"] == {"state": "complete", "blockers": []}
+    assert facts["assessment"]["state"] == "healthy"
+
+    os_release = dict(
+        line.split("=", 1) for line in host_says(lab, host, "cat /etc/os-release").splitlines() if "=" in line
+    )
+    assert facts["os"] == {
+        "id": os_release["ID"].strip('"'),
+        "version_id": os_release["VERSION_ID"].strip('"'),
+        "pretty_name": os_release["PRETTY_NAME"].strip('"'),
+    }
+    kernel_name, release, machine = host_says(lab, host, "uname -srm").split()
+    assert facts["kernel"] == {"name": kernel_name, "release": release, "machine": machine}
+    assert facts["hostname"] == host_says(lab, host, "hostname") == host.name
+
+    df = host_says(lab, host, "df -P -k /").splitlines()[-1].split()
+    root = facts["root_filesystem"]
+    assert (root["device"], root["size_kib"], root["mount"]) == (df[0], int(df[1]), df[5])
+    assert abs(root["used_kib"] - int(df[2])) <= 64 * 1024  # the host keeps writing journals
+
+    free_total = int(host_says(lab, host, "free -m | awk '/^Mem:/ {print $2}'"))
+    assert abs(facts["memory_mib"]["total"] - free_total) <= 1
+    uptime = float(host_says(lab, host, "cut -d' ' -f1 /proc/uptime"))
+    assert 0 <= uptime - facts["uptime_seconds"] <= 120
+
+    # The real backend ran: its step data records the collection it ran and the digests.
+    step = outcome.step_data("observe_host_inventory")
+    collection = tecrax.collection_root()
+    playbook_digest = "sha256:" + hashlib.sha256((collection / "playbooks/host_inventory.yml").read_bytes()).hexdigest()
+    assert step["collection"]["playbook_digest"] == playbook_digest
+    assert step["collection"]["version"] == tecrax.__version__
+    assert step["runner"]["status"] == "successful"
+    assert step["output_digests"]["facts"].startswith("sha256:")
+
+
+def test_dry_run_mode_observes_the_same_host(tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed) -> None:
+    host = hosts["inv-main"]
+    outcome = governed.run(environment(tmp_path, lab, hosts), INTENT, host.name, mode="dry_run")
+    assert outcome.state == "completed" and outcome.validation_passed
+    assert outcome.step_data("observe_host_inventory")["check_mode"] is True
+    assert outcome.facts["basic_host_inventory"]["hostname"] == host.name
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        pytest.param({**allow_read_policy(), "rules": [deny_rule(INTENT), *allow_read_policy()["rules"]]}, id="deny-rule"),
+        pytest.param({"policy_id": "no-allow", "version": "1", "rules": [connector_rule()]}, id="no-allow-rule"),
+    ],
+)
+def test_policy_refusal_stops_the_plan_before_any_ssh(
+    tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed, policy: dict[str, Any]
+) -> None:
+    host = hosts["inv-main"]
+    before = lab.sshd_accepted_count(host)
+    with pytest.raises(PlanRefused) as refused:
+        governed.plan(environment(tmp_path, lab, hosts, policy=policy), INTENT, host.name)
+    assert "polic" in str(refused.value).lower() or "denied" in str(refused.value).lower()
+    assert lab.sshd_accepted_count(host) == before
+    assert not list((governed.root / "operations").glob("*.json")) or all(
+        json.loads(path.read_text())["state"] != "completed" for path in (governed.root / "operations").glob("*.json")
+    )
+
+
+def test_stopped_host_fails_transient_with_complete_evidence(
+    tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed
+) -> None:
+    victim = hosts["inv-victim"]
+    lab.stop_host(victim)
+    outcome = governed.run(environment(tmp_path, lab, hosts, connector={"timeout_seconds": 30}), INTENT, victim.name)
+    assert outcome.state == "failed"
+    assert outcome.last_failure["error_class"] == "transient_connector_error"
+    assert outcome.last_failure["step_id"] == "observe_host_inventory"
+    assert victim.address not in json.dumps(outcome.last_failure)
+    assert outcome.runtime_receipt.get("success") is not True
+    assert outcome.evidence_verified, outcome.evidence_checks
+
+
+def test_too_small_timeout_is_reported_as_timeout(
+    tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed
+) -> None:
+    host = hosts["inv-main"]
+    outcome = governed.run(environment(tmp_path, lab, hosts, connector={"timeout_seconds": 1}), INTENT, host.name)
+    assert outcome.state == "failed"
+    assert outcome.last_failure["error_class"] == "timeout"
+
+
+def test_refused_key_is_auth_failed(tmp_path: Path, lab: Any, hosts: dict[str, Any]) -> None:
+    stranger_key = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger_key)], check=True)
+    governed = Governed(tmp_path / "rexecop", stranger_key)
+    outcome = governed.run(environment(tmp_path, lab, hosts), INTENT, hosts["inv-main"].name)
+    assert outcome.state == "failed"
+    assert outcome.last_failure["error_class"] == "auth_failed"
+    assert str(stranger_key) not in json.dumps(outcome.step_results)
+
+
+def test_unknown_host_key_is_auth_failed(tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed) -> None:
+    empty_known_hosts = tmp_path / "known_hosts"
+    empty_known_hosts.write_text("")
+    outcome = governed.run(
+        environment(tmp_path, lab, hosts, connector={"known_hosts_file": str(empty_known_hosts)}),
+        INTENT,
+        hosts["inv-main"].name,
+    )
+    assert outcome.state == "failed"
+    assert outcome.last_failure["error_class"] == "auth_failed"
+
+
+def test_default_environment_run_on_this_machine(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("tecrax")), "run", INTENT, "--json", "--root", str(tmp_path / "rx")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "PATH": "/usr/bin:/bin"},  # the venv need not be activated
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr + completed.stdout
+    report = json.loads(completed.stdout)
+    assert report["state"] == "completed" and report["validation"]["passed"] is True
+    assert report["facts"]["basic_host_inventory"]["hostname"] == socket.gethostname()
+    assert report["evidence"]["verified"] is True
+    assert Path(report["evidence"]["dir"]).is_dir()

@@ -1,0 +1,103 @@
+"""The tecrax.ops.docker_service_health module, run in-process.
+
+This machine has no running systemd, so the real command shows the "could not observe"
+path; recorded lab output stands in for systemd through ``run_command``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.tecrax.ops.plugins.modules import docker_service_health
+
+SCHEMA = "docker_service_health.v1.schema.json"
+DATA = Path(__file__).resolve().parents[2] / "data" / "docker_service_health"
+
+
+def run_module(capsys: pytest.CaptureFixture[str], args: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    with patch_module_args(args or {}):
+        with pytest.raises(SystemExit) as exited:
+            docker_service_health.main()
+    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def systemctl_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
+    """run_command answers with the recorded output of a failed docker.service."""
+    calls: list[tuple[Any, dict[str, Any]]] = []
+
+    def recorded(self: Any, args: Any, **kwargs: Any) -> tuple[int, bytes, bytes]:
+        calls.append((args, kwargs))
+        return 0, (DATA / "failed.txt").read_bytes(), b""
+
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", recorded)
+    return calls
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_module_runs_one_fixed_command(capsys: pytest.CaptureFixture[str], facts_schema_errors: Any,
+                                       systemctl_calls: list[Any], check_mode: bool) -> None:
+    code, result = run_module(capsys, {"_ansible_check_mode": check_mode})
+    assert code == 0
+    assert result["changed"] is False and "failed" not in result
+    facts = result["facts"]
+    assert facts_schema_errors(facts, SCHEMA) == []
+    assert facts["assessment"] == {"state": "unhealthy", "reasons": ["docker_failed"]}
+    assert facts["units"]["docker_service"]["sub_state"] == "failed"
+    (argv, options), = systemctl_calls
+    assert argv == ["/usr/bin/systemctl", "show", "--no-pager",
+                    "--property=Id,LoadState,ActiveState,SubState,UnitFileState,Result",
+                    "docker.service", "docker.socket"]
+    assert options["environ_update"]["LC_ALL"] == "C"
+    assert options["encoding"] is None and options["check_rc"] is False
+    assert "use_unsafe_shell" not in options
+
+
+def test_module_refuses_options(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run_module(capsys, {"unit": "sshd.service"})
+    assert code == 1
+    assert result["failed"] is True
+    assert "unit" in result["msg"]
+
+
+def test_missing_systemctl_is_unavailable(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                          facts_schema_errors: Any) -> None:
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, *args, **kwargs: None)
+    code, result = run_module(capsys)
+    assert code == 0 and result["changed"] is False
+    assert facts_schema_errors(result["facts"], SCHEMA) == []
+    assert result["facts"]["coverage"] == {"state": "blocked", "blockers": ["systemctl_not_found"]}
+    assert result["facts"]["assessment"] == {"state": "unavailable"}
+
+
+def test_this_machine_without_systemd_is_unavailable(capsys: pytest.CaptureFixture[str],
+                                                     facts_schema_errors: Any) -> None:
+    # The real systemctl of the test machine. Where systemd runs, the answer is an observation.
+    code, result = run_module(capsys)
+    assert code == 0 and result["changed"] is False
+    facts = result["facts"]
+    assert facts_schema_errors(facts, SCHEMA) == []
+    if Path("/run/systemd/system").is_dir():
+        assert facts["coverage"]["state"] == "complete"
+        assert facts["assessment"]["state"] in ("healthy", "unhealthy")
+    else:
+        assert facts["coverage"]["state"] == "blocked"
+        assert facts["assessment"] == {"state": "unavailable"}
+
+
+def test_documentation_matches_the_module() -> None:
+    import yaml
+
+    documentation = yaml.safe_load(docker_service_health.DOCUMENTATION)
+    assert documentation["module"] == "docker_service_health"
+    assert documentation["options"] == {}
+    assert documentation["attributes"]["check_mode"]["support"] == "full"
+    returned = yaml.safe_load(docker_service_health.RETURN)["facts"]["contains"]
+    assert set(returned) == {"contract", "scope", "coverage", "assessment", "non_claims", "units"}

@@ -1,0 +1,98 @@
+"""The tecrax.ops.host_inventory module, run in-process on this machine."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.tecrax.ops.plugins.modules import host_inventory
+
+SCHEMA = "basic_host_inventory.v1.schema.json"
+
+
+def run_module(capsys: pytest.CaptureFixture[str], args: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    with patch_module_args(args or {}):
+        with pytest.raises(SystemExit) as exited:
+            host_inventory.main()
+    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_module_observes_this_machine(capsys: pytest.CaptureFixture[str], facts_schema_errors: Any,
+                                      check_mode: bool) -> None:
+    code, result = run_module(capsys, {"_ansible_check_mode": check_mode})
+    assert code == 0
+    assert result["changed"] is False
+    assert "failed" not in result
+    facts = result["facts"]
+    assert facts_schema_errors(facts, SCHEMA) == []
+    assert facts["hostname"] == socket.gethostname()
+    assert facts["coverage"] == {"state": "complete", "blockers": []}
+    assert facts["root_filesystem"]["mount"] == "/"
+    assert facts["memory_mib"]["total"] > 0
+
+
+def test_module_refuses_options(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run_module(capsys, {"command": "id"})
+    assert code == 1
+    assert result["failed"] is True
+    assert "command" in result["msg"]
+
+
+def test_missing_df_is_an_unobserved_root_filesystem(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, facts_schema_errors: Any
+) -> None:
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, *args, **kwargs: None)
+    code, result = run_module(capsys)
+    assert code == 0 and result["changed"] is False
+    facts = result["facts"]
+    assert facts_schema_errors(facts, SCHEMA) == []
+    assert facts["scope"]["not_observed"] == ["root_filesystem"]
+    assert facts["coverage"] == {"state": "partial", "blockers": ["root_filesystem_unavailable"]}
+    assert facts["assessment"] == {"state": "unknown"}
+
+
+def test_failing_df_is_an_unobserved_root_filesystem(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Any] = []
+
+    def failing_run_command(self: Any, args: Any, **kwargs: Any) -> tuple[int, str, str]:
+        calls.append((args, kwargs))
+        return 1, "", "df: /: Input/output error"
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", failing_run_command)
+    code, result = run_module(capsys)
+    assert code == 0
+    assert result["facts"]["coverage"]["blockers"] == ["root_filesystem_unavailable"]
+    (argv, options), = calls
+    assert argv[1:] == ["-P", "-k", "/"] and argv[0].endswith("/df")
+    assert options["environ_update"] == {"LC_ALL": "C", "LANG": "C"}
+    assert "use_unsafe_shell" not in options
+
+
+def test_unreadable_files_are_unobserved(capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(host_inventory, "read_bounded", lambda path: None)
+    code, result = run_module(capsys)
+    assert code == 0
+    assert result["facts"]["scope"]["not_observed"] == ["os_release", "uptime", "load_average", "memory"]
+    assert result["facts"]["assessment"] == {"state": "unknown"}
+
+
+def test_read_bounded(tmp_path: Any) -> None:
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * (host_inventory.MAX_RAW_BYTES + 10))
+    assert host_inventory.read_bounded(str(big)) == b"x" * host_inventory.MAX_RAW_BYTES
+    assert host_inventory.read_bounded(str(tmp_path / "missing")) is None
+    assert host_inventory.read_bounded(str(tmp_path)) is None
+
+
+def test_kernel_is_formatted_like_uname_srm() -> None:
+    kernel = host_inventory.read_kernel()
+    assert kernel is not None and len(kernel.split()) == 3
