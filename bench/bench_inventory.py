@@ -60,25 +60,31 @@ def main() -> int:
         governed = Governed(work / "rexecop", lab.private_key)
 
         def governed_run() -> None:
-            outcome = governed.run(env, "collect_basic_host_inventory", host.name)
-            assert outcome.state == "completed", outcome.last_failure
+            operation_id = governed.plan(env, "collect_basic_host_inventory", host.name)
+            state = governed.start(operation_id)
+            if state != "completed":
+                raise SystemExit(f"governed run ended {state}")
 
         collections = work / "collections" / "ansible_collections" / "tecrax"
         collections.mkdir(parents=True)
         (collections / "ops").symlink_to(tecrax.collection_root())
         inventory = lab.write_inventory(work / "inventory.yml")
+        empty_config = work / "ansible.cfg"
+        empty_config.write_text("[defaults]\n")
         ansible_env = {
             **os.environ,
             "ANSIBLE_COLLECTIONS_PATH": str(work / "collections"),
             "ANSIBLE_PIPELINING": "True",
             "ANSIBLE_GATHERING": "explicit",
-            "ANSIBLE_CONFIG": os.devnull,
+            "ANSIBLE_CONFIG": str(empty_config),
         }
         playbook = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory),
                     "--limit", host.name, "tecrax.ops.host_inventory"]
 
         def playbook_run() -> None:
-            subprocess.run(playbook, env=ansible_env, check=True, capture_output=True)
+            completed = subprocess.run(playbook, env=ansible_env, capture_output=True, text=True, check=False)
+            if completed.returncode != 0:
+                raise SystemExit(f"ansible-playbook failed: {completed.stdout[-2000:]}{completed.stderr[-2000:]}")
 
         ssh = ["ssh", "-i", str(lab.private_key), "-o", f"UserKnownHostsFile={lab.known_hosts}",
                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-p", str(host.port),

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Checks the tecrax.ops collection the way Ansible users and Galaxy see it:
-#   sanity  ansible-test sanity (Python 3.11, local, no containers) on a staged copy at
-#           <tmp>/ansible_collections/tecrax/ops
-#   lint    ansible-lint --profile production (config: .ansible-lint, offline)
+#   sanity  ansible-test sanity (Python 3.11, local, no containers) on the collection as
+#           built, i.e. the tarball extracted at <tmp>/ansible_collections/tecrax/ops: what
+#           galaxy.yml's build_ignore leaves out (src/, scripts/, profile/, bench/, the lab
+#           and integration tests) is the Python package's, not the collection's
+#   lint    ansible-lint --profile production (config: .ansible-lint, offline) on the whole
+#           staged repository, with ANSIBLE_COLLECTIONS_PATH above the staged collection
 #   build   ansible-galaxy collection build + install of the tarball into a temp path +
 #           ansible-doc rendering of every module (and every role with an argument spec)
 #
@@ -25,6 +28,11 @@ NAMESPACE=tecrax
 NAME=ops
 
 die() { echo "collection_checks: error: $*" >&2; exit 2; }
+elapsed() {  # seconds since $1 (an EPOCHREALTIME value), with one decimal
+    local start="${1/[.,]/}" end="${EPOCHREALTIME/[.,]/}"
+    local tenths=$(((end - start) / 100000))
+    echo "$((tenths / 10)).$((tenths % 10))s"
+}
 
 # --- tools ----------------------------------------------------------------------------
 command -v "$PY" >/dev/null 2>&1 || die "TECRAX_PY=$PY is not an executable"
@@ -120,11 +128,28 @@ EOF
     fi
 }
 
+# --- the collection tarball, built once ---------------------------------------------------
+DIST="$WORK/dist"
+tarball() {
+    if [[ ! -d "$DIST" ]]; then
+        mkdir -p "$DIST"
+        ansible-galaxy collection build "$STAGE" --output-path "$DIST" >&2
+    fi
+    local built
+    built="$(find "$DIST" -name "$NAMESPACE-$NAME-*.tar.gz" -print -quit)"
+    [[ -n "$built" ]] || { echo "no collection tarball was built" >&2; return 1; }
+    echo "$built"
+}
+
 # --- checks ----------------------------------------------------------------------------
 check_sanity() {
+    local built extracted="$WORK/sanity/ansible_collections/$NAMESPACE/$NAME"
+    built="$(tarball)"
+    mkdir -p "$extracted"
+    tar -xzf "$built" -C "$extracted"
     prepare_pip_bootstrap
     # shellcheck disable=SC2086  # TECRAX_SANITY_ARGS is a list of words on purpose
-    (cd "$STAGE" && ansible-test sanity --python 3.11 --color no ${TECRAX_SANITY_ARGS:-})
+    (cd "$extracted" && ansible-test sanity --python 3.11 --color no ${TECRAX_SANITY_ARGS:-})
 }
 
 check_lint() {
@@ -132,13 +157,11 @@ check_lint() {
 }
 
 check_build() {
-    local dist="$WORK/dist" installed="$WORK/installed" tarball name modules roles
-    mkdir -p "$dist" "$installed"
-    ansible-galaxy collection build "$STAGE" --output-path "$dist"
-    tarball="$(find "$dist" -name "$NAMESPACE-$NAME-*.tar.gz" -print -quit)"
-    [[ -n "$tarball" ]] || { echo "no tarball was built" >&2; return 1; }
+    local installed="$WORK/installed" built name modules roles
+    built="$(tarball)"
+    mkdir -p "$installed"
     export ANSIBLE_COLLECTIONS_PATH="$installed"
-    ansible-galaxy collection install --offline --force -p "$installed" "$tarball"
+    ansible-galaxy collection install --offline --force -p "$installed" "$built"
     mapfile -t modules < <(module_names)
     mapfile -t roles < <(role_names)
     echo "modules: ${modules[*]:-(none)}; roles with argument specs: ${roles[*]:-(none)}"
@@ -160,7 +183,7 @@ SUMMARY=()
 FAILED=0
 for check in "${CHECKS[@]}"; do
     echo "=== collection_checks: $check"
-    start=$SECONDS
+    start="$EPOCHREALTIME"
     # The check runs in a subshell that is no condition, so `set -e` stops it at its first
     # failing command while this loop goes on to the next check.
     set +e
@@ -168,7 +191,7 @@ for check in "${CHECKS[@]}"; do
     rc=$?
     set -e
     if [[ $rc -eq 0 ]]; then status=PASS; else status="FAIL (exit $rc)"; FAILED=1; fi
-    SUMMARY+=("$check: $status in $((SECONDS - start))s")
+    SUMMARY+=("$check: $status in $(elapsed "$start")")
 done
 
 echo "=== collection_checks summary"

@@ -11,9 +11,11 @@
   galaxy.yml and pyproject.toml) make none of the claims Tecrax must not make: production-
   ready or -grade, enterprise-grade, battle-tested, manages credentials or secrets, accepts
   or runs arbitrary commands, is a scheduler, owns lifecycle or policy. A phrase counts as
-  a claim only when its clause carries no negation: "Tecrax does not manage credentials"
-  passes, "Tecrax manages credentials" fails. Clauses end at punctuation, at "and", "but",
-  "while", "whereas", "although", "however", at a blank line and at a list item or heading.
+  a claim only when the clause leading to it carries no negation and names no other
+  subject (RExecOp, GovEngine, SCLite, the operator): "Tecrax does not manage credentials"
+  and "RExecOp owns the lifecycle" pass, "Tecrax manages credentials" fails. Clauses end
+  at punctuation, at "and", "but", "while", "whereas", "although", "however", at a blank
+  line and at a list item or heading.
   A line carrying ``public-truth: allow <reason>`` (in Markdown, inside an HTML comment)
   is not checked for claims.
 
@@ -47,7 +49,9 @@ CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("owns lifecycle or policy", r"\bowns?\s+(?:the\s+)?(?:operation\s+)?(?:lifecycle|policy|policies)\b"),
     )
 )
-NEGATION = re.compile(r"\b(?:not|no|never|nor|neither|without|cannot)\b|n['’]t\b", re.IGNORECASE)
+NEGATION = re.compile(r"\b(?:not|no|never|nor|neither|without|cannot)\b|n['\u2019]t\b", re.IGNORECASE)
+# A clause naming one of these is about it, not about Tecrax ("RExecOp owns the lifecycle").
+OTHER_SUBJECT = re.compile(r"\b(?:rexecop|govengine|sclite(?:[-_ ]core)?|operators?)\b", re.IGNORECASE)
 CLAUSE_END = re.compile(
     r"[.!?;:,()]|\n\s*\n|\n\s*(?:[-*+]|\d+[.)]|#+)\s|\b(?:and|but|while|whereas|although|however)\b",
     re.IGNORECASE,
@@ -162,7 +166,7 @@ def check_readme_pins(root: Path) -> list[Problem]:
     problems = [
         Problem("README.md", 0, f"does not state the pin {name}=={version}")
         for name, version in PINS.items()
-        if not re.search(rf"(?<![\w.-]){re.escape(name)}=={re.escape(version)}(?![\w.+-])", text)
+        if not re.search(rf"(?<![\w.-]){re.escape(name)}=={re.escape(version)}(?![\w+-]|\.\w)", text)
     ]
     for path in public_documents(root):
         if path != "pyproject.toml":
@@ -170,12 +174,13 @@ def check_readme_pins(root: Path) -> list[Problem]:
     return problems
 
 
-def _negated(text: str, start: int) -> bool:
-    """Whether the clause holding the phrase at ``start`` carries a negation before it."""
+def _not_a_claim(text: str, start: int) -> bool:
+    """Whether the clause leading to the phrase at ``start`` negates it or names another subject."""
     clause_start = 0
     for end in CLAUSE_END.finditer(text, 0, start):
         clause_start = end.end()
-    return bool(NEGATION.search(text, clause_start, start))
+    lead = text[clause_start:start]
+    return bool(NEGATION.search(lead) or OTHER_SUBJECT.search(lead))
 
 
 def claims_in(path: str, text: str) -> list[Problem]:
@@ -185,7 +190,7 @@ def claims_in(path: str, text: str) -> list[Problem]:
     for label, pattern in CLAIMS:
         for match in pattern.finditer(text):
             line = _line_of(text, match.start())
-            if ALLOW_MARKER in lines[line - 1] or _negated(text, match.start()):
+            if ALLOW_MARKER in lines[line - 1] or _not_a_claim(text, match.start()):
                 continue
             problems.append(Problem(path, line, f"forbidden claim '{label}': {' '.join(match.group(0).split())!r}"))
     return problems

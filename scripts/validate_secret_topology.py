@@ -23,7 +23,7 @@ Findings, one per offending line and kind:
   and booleans, ``<placeholder>``, masks (``***``, ``xxxx``), ``[REDACTED]``, environment
   references (``$VAR``, ``${VAR}``), Jinja templates and ``!vault`` values, structures
   (``{...}``, ``[...]``). In Python only quoted values count as literals, and in prose
-  (Markdown, reST, text) only code: fenced blocks and inline code spans.
+  (Markdown, reST) only code counts: fenced blocks and inline code spans.
 * home directory paths (``/home/<user>``, ``/Users/<user>``, root's home directory) and
   paths local to the machine this project is developed on.
 
@@ -82,7 +82,7 @@ INLINE_ASSIGNMENT = re.compile(
 )
 NOT_SECRET_VALUES = frozenset({"", "~", "null", "none", "nil", "true", "false", "yes", "no", "redacted", "[redacted]"})
 MASK = re.compile(r"^[*xX.\-]+$")
-PROSE_SUFFIXES = frozenset({".md", ".rst", ".txt"})
+PROSE_SUFFIXES = frozenset({".md", ".rst"})
 CODE_SPAN = re.compile(r"`([^`]+)`")
 FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -216,7 +216,7 @@ def scan_text(relative: str, text: str) -> list[Finding]:
                 reasons.extend(_secret_assignments(part, python=suffix == ".py"))
             reasons.extend(f"home directory path {m.group(0)}" for m in HOME_PATH.finditer(line))
             reasons.extend(f"machine-local path {m.group(0)}" for m in MACHINE_PATH.finditer(line))
-        findings.extend(Finding(relative, number, reason) for reason in reasons)
+        findings.extend(Finding(relative, number, reason) for reason in dict.fromkeys(reasons))
     return findings
 
 

@@ -21,8 +21,7 @@ def tracking_hierarchies() -> list[Path]:
     return [
         entry.mount_point
         for entry in mount_table()
-        if entry.fs_type == "cgroup2"
-        or (entry.fs_type == "cgroup" and "name=systemd" in entry.super_options)
+        if entry.fs_type == "cgroup2" or (entry.fs_type == "cgroup" and "name=systemd" in entry.super_options)
     ]
 
 

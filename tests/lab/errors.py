@@ -19,9 +19,7 @@ def text_tail(text: str | None, lines: int = 12) -> str:
 class CommandError(LabError):
     """An external command exited non-zero (or timed out)."""
 
-    def __init__(
-        self, argv: Sequence[str], returncode: int | None, stdout: str, stderr: str, reason: str = ""
-    ) -> None:
+    def __init__(self, argv: Sequence[str], returncode: int | None, stdout: str, stderr: str, reason: str = "") -> None:
         self.argv = list(argv)
         self.returncode = returncode
         self.stdout = stdout

@@ -47,9 +47,7 @@ def mounts_under(path: Path) -> list[Path]:
     """Mount points at or below `path`, deepest first (the order to unmount them in)."""
     root = path.resolve()
     found = {
-        entry.mount_point
-        for entry in mount_table()
-        if entry.mount_point == root or root in entry.mount_point.parents
+        entry.mount_point for entry in mount_table() if entry.mount_point == root or root in entry.mount_point.parents
     }
     return sorted(found, key=lambda point: len(point.parts), reverse=True)
 

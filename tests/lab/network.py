@@ -11,10 +11,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, ip_network
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ def routed_networks() -> list[IPv4Network]:
     for route in _ip_json("-4", "route", "show", "table", "all"):
         destination = route.get("dst", "default")
         if destination != "default":
-            networks.append(ip_network(destination, strict=False))
+            networks.append(IPv4Network(destination, strict=False))
     return networks
 
 
@@ -161,16 +161,15 @@ def link_names() -> set[str]:
     return {link["ifname"] for link in _ip_json("link", "show")}
 
 
+def is_usable(network: LabNetwork, routes: Iterable[IPv4Network], links: Container[str]) -> bool:
+    """A slot is usable if its bridge name is free and nothing routes into its subnet yet
+    (a leftover of a lost lab, or another tool using the benchmarking range)."""
+    return network.bridge not in links and not any(network.subnet.overlaps(route) for route in routes)
+
+
 def usable_on_this_machine() -> Callable[[LabNetwork], bool]:
-    """A check that a slot's bridge name is free and its subnet is not routed already."""
-    routes = routed_networks()
-    links = link_names()
-
-    def is_usable(network: LabNetwork) -> bool:
-        subnet = network.subnet
-        return network.bridge not in links and not any(subnet.overlaps(route) for route in routes)
-
-    return is_usable
+    routes, links = routed_networks(), link_names()
+    return lambda network: is_usable(network, routes, links)
 
 
 # --- links and namespaces ------------------------------------------------------------
@@ -184,9 +183,16 @@ def namespace_exists(name: str) -> bool:
     return Path("/run/netns", name).exists()
 
 
+# A stopped host's address fails with "No route to host" once ARP gives up: after 3
+# probes 1 s apart by default. Hosts answer ARP from their kernels within microseconds,
+# so the lab's bridge probes faster and connections to stopped hosts fail in under 1 s.
+ARP_RETRANSMIT_MS = 250
+
+
 def create_bridge(network: LabNetwork) -> None:
     bridge = network.bridge
     run(["ip", "link", "add", "name", bridge, "type", "bridge"])
+    Path(f"/proc/sys/net/ipv4/neigh/{bridge}/retrans_time_ms").write_text(f"{ARP_RETRANSMIT_MS}\n")
     run(["ip", "address", "add", f"{network.controller_address}/24", "dev", bridge])
     run(["ip", "link", "set", bridge, "up"])
 
@@ -201,12 +207,21 @@ def attach_host(network: LabNetwork, namespace: str, veth: str, address: IPv4Add
     run(["ip", "-n", namespace, "link", "set", "lo", "up"])
 
 
+def forget_neighbor(network: LabNetwork, address: str) -> None:
+    """Drop the cached MAC of a removed host: with it, connections would wait for their
+    timeout instead of failing at once with "No route to host"."""
+    if link_exists(network.bridge):
+        run(["ip", "neighbor", "flush", "to", address, "dev", network.bridge])
+
+
 def set_link_up(name: str, up: bool) -> None:
     run(["ip", "link", "set", name, "up" if up else "down"])
 
 
 def delete_link(name: str) -> None:
-    if link_exists(name):
+    """Delete a link; one that vanished meanwhile (e.g. with its netns) counts as deleted."""
+    result = run(["ip", "link", "delete", name], check=False)
+    if result.returncode != 0 and link_exists(name):
         run(["ip", "link", "delete", name])
 
 

@@ -17,6 +17,7 @@ from lab.processes import (
     signal_process,
     wait_for_exit,
 )
+from lab.settings import progress
 
 NSPAWN = "systemd-nspawn"
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -89,18 +90,24 @@ def wait_for_init(nspawn_pid: int, timeout: float) -> int:
     return init_pid
 
 
-def request_stop(pid: int, *, force: bool) -> None:
-    """SIGTERM makes nspawn shut the host down cleanly; SIGKILL drops it on the spot."""
-    signal_process(pid, signal.SIGKILL if force else signal.SIGTERM)
+def request_stop(pid: int, init_pid: int | None, *, force: bool) -> None:
+    """Graceful: SIGTERM makes nspawn shut the host down cleanly. Forced: SIGKILL to the
+    host's init drops the whole host at once (killing only nspawn would leave the host's
+    processes running); nspawn then exits by itself and cleans up after it."""
+    if force and init_pid is not None:
+        signal_process(init_pid, signal.SIGKILL)
+    else:
+        signal_process(pid, signal.SIGKILL if force else signal.SIGTERM)
 
 
 def wait_stopped(pid: int, init_pid: int | None, timeout: float) -> None:
-    """Wait for nspawn and the host's init to end, killing them if they take too long."""
-    for process in (pid, init_pid):
+    """Wait for the host's init and nspawn to end, killing them if they take too long."""
+    for process, role in ((init_pid, "host init"), (pid, "systemd-nspawn")):
         if process is not None and not wait_for_exit(process, timeout):
+            progress(f"{role} (pid {process}) did not stop within {timeout:.0f} s; killing it")
             signal_process(process, signal.SIGKILL)
             if not wait_for_exit(process, 5.0):
-                raise LabError(f"process {process} survived SIGKILL")
+                raise LabError(f"{role} (pid {process}) survived SIGKILL")
 
 
 def nsenter_argv(init_pid: int, argv: Sequence[str]) -> list[str]:

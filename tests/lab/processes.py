@@ -6,6 +6,7 @@ so ownership records keep both.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -80,10 +81,8 @@ def wait_for_exit(pid: int, timeout: float) -> bool:
 
 
 def signal_process(pid: int, signum: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 @dataclass(frozen=True)

@@ -99,13 +99,14 @@ def rootfs_stamp() -> str:
 
 
 @contextmanager
-def _cache_lock(cache: Path) -> Iterator[None]:
+def _entry_lock(cache: Path, entry: str) -> Iterator[None]:
+    """One lock per cache entry: building one flavor does not hold up another."""
     cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / ".lock", "a") as lock_file:
+    with open(cache / f".{entry}.lock", "a") as lock_file:
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            progress(f"waiting for another process building into {cache}")
+            progress(f"waiting for another process building {cache / entry}")
             fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield
@@ -113,34 +114,44 @@ def _cache_lock(cache: Path) -> Iterator[None]:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def _remove_abandoned_builds(cache: Path) -> None:
-    """Build dirs of interrupted builds (only called with the cache lock held)."""
-    for abandoned in cache.glob(".build-*"):
-        progress(f"removing abandoned build {abandoned}")
-        remove_tree(abandoned)
+def _build_once(entry: str, build: Callable[[Path], Path]) -> Path:
+    """The cache entry `entry`, built first if missing: under the entry's lock, in a
+    scratch dir, then renamed into place, so an entry that exists is complete.
+
+    `build(scratch)` returns the finished tree, somewhere inside `scratch`.
+    """
+    cache = settings.cache_dir()
+    final = cache / entry
+    if final.exists():
+        return final
+    with _entry_lock(cache, entry):
+        if final.exists():  # built by another process while we waited
+            return final
+        for abandoned in cache.glob(f".build-{entry}-*"):  # an interrupted build
+            progress(f"removing abandoned build {abandoned}")
+            remove_tree(abandoned)
+        scratch = Path(tempfile.mkdtemp(prefix=f".build-{entry}-", dir=cache))
+        try:
+            started = time.monotonic()
+            os.rename(build(scratch), final)
+            progress(f"built {final} in {time.monotonic() - started:.0f} s")
+        finally:
+            remove_tree(scratch)
+    return final
 
 
 def ensure_rootfs() -> Path:
     """The base rootfs for the current recipe, built on first use (about a minute)."""
-    cache = settings.cache_dir()
-    final = cache / f"rootfs-{rootfs_stamp()}"
-    if (final / RELEASE_FILE).exists():
-        return final
-    with _cache_lock(cache):
-        if (final / RELEASE_FILE).exists():  # built while we waited for the lock
-            return final
-        _remove_abandoned_builds(cache)
-        build = Path(tempfile.mkdtemp(prefix=".build-rootfs-", dir=cache))
-        try:
-            started = time.monotonic()
-            target = build / "rootfs"
-            _debootstrap(target, cache / "rootfs-build.log")
-            _bake(target)
-            os.rename(target, final)
-            progress(f"rootfs ready in {time.monotonic() - started:.0f} s: {final}")
-        finally:
-            remove_tree(build)
-    return final
+
+    entry = f"rootfs-{rootfs_stamp()}"
+
+    def build(scratch: Path) -> Path:
+        target = scratch / "rootfs"
+        _debootstrap(target, settings.cache_dir() / f"{entry}.debootstrap.log")
+        _bake(target)
+        return target
+
+    return _build_once(entry, build)
 
 
 # debootstrap prints one "I: <Verb> <package>" line per package and step; showing the
@@ -155,8 +166,10 @@ def _debootstrap(target: Path, log_path: Path) -> None:
         f"--include={','.join(PACKAGES)}",
         SUITE,
         str(target),
-        settings.debian_mirror(),
     ]
+    mirror = settings.debian_mirror()
+    if mirror:
+        argv.append(mirror)
     progress(f"building the Debian {SUITE} rootfs with debootstrap (about a minute, once)")
     seen_verbs: set[str] = set()
     try:
@@ -207,7 +220,7 @@ def _bake(root: Path) -> None:
 
 # --- flavors ---------------------------------------------------------------------------
 
-Provisioner = Callable[[Path], None]
+Provisioner = Callable[[Path], object]
 _FLAVOR_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
@@ -240,31 +253,17 @@ def ensure_layers(flavor: Flavor | None = None) -> list[Path]:
     base = ensure_rootfs()
     if flavor is None:
         return [base]
-    cache = settings.cache_dir()
-    layer = cache / f"flavor-{flavor.name}-{flavor.stamp()}"
-    if layer.exists():
-        return [layer, base]
-    with _cache_lock(cache):
-        if not layer.exists():
-            _remove_abandoned_builds(cache)
-            _build_flavor(flavor, base, cache, layer)
-    return [layer, base]
 
-
-def _build_flavor(flavor: Flavor, base: Path, cache: Path, layer: Path) -> None:
-    progress(f"building flavor {flavor.name!r} (packages: {', '.join(flavor.packages) or 'none'})")
-    started = time.monotonic()
-    build = Path(tempfile.mkdtemp(prefix=f".build-flavor-{flavor.name}-", dir=cache))
-    try:
-        upper, merged = build / "layer", build / "merged"
-        mount_overlay([base], upper, build / "work", merged)
+    def build(scratch: Path) -> Path:
+        progress(f"building flavor {flavor.name!r} (packages: {', '.join(flavor.packages) or 'none'})")
+        layer, merged = scratch / "layer", scratch / "merged"
+        mount_overlay([base], layer, scratch / "work", merged)
         try:
             apt_install(merged, flavor.packages)
             if flavor.provision is not None:
                 flavor.provision(merged)
         finally:
             unmount(merged)
-        os.rename(upper, layer)
-    finally:
-        remove_tree(build)
-    progress(f"flavor {flavor.name!r} ready in {time.monotonic() - started:.0f} s: {layer}")
+        return layer
+
+    return [_build_once(f"flavor-{flavor.name}-{flavor.stamp()}", build), base]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 DEFAULT_CACHE_DIR = Path("/var/cache/tecrax-lab")
 DEFAULT_RUNTIME_DIR = Path("/var/tmp/tecrax-lab")
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 
 def cache_dir() -> Path:
@@ -25,8 +24,9 @@ def runtime_dir() -> Path:
     return Path(os.environ.get("TECRAX_LAB_RUNTIME") or DEFAULT_RUNTIME_DIR)
 
 
-def debian_mirror() -> str:
-    return os.environ.get("TECRAX_LAB_MIRROR") or DEFAULT_MIRROR
+def debian_mirror() -> str | None:
+    """A mirror for debootstrap, or None for debootstrap's own default."""
+    return os.environ.get("TECRAX_LAB_MIRROR") or None
 
 
 def progress(message: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lab.commands import run
+from lab.model import Host
 
 
 def generate_key(private_key: Path, comment: str) -> str:
@@ -43,26 +44,18 @@ def client_options(private_key: Path, known_hosts: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def command_argv(
-    address: str,
-    port: int,
-    user: str,
-    private_key: Path,
-    known_hosts: Path,
-    command: str | Sequence[str],
-    connect_timeout: float = 5.0,
-) -> list[str]:
+def command_argv(host: Host, command: str | Sequence[str], *, connect_timeout: float = 5.0) -> list[str]:
     """`ssh` argv running `command` (a shell string, or argv that gets quoted) on a host."""
     remote = command if isinstance(command, str) else shlex.join(command)
     return [
         "ssh",
         "-F", "none",  # the caller's ~/.ssh/config must not change lab connections
-        *client_options(private_key, known_hosts),
+        *client_options(host.private_key, host.known_hosts),
         "-o", f"ConnectTimeout={max(1, round(connect_timeout))}",
         "-o", "LogLevel=ERROR",
-        "-p", str(port),
-        "-l", user,
-        address,
+        "-p", str(host.port),
+        "-l", host.user,
+        host.address,
         "--",
         remote,
     ]  # fmt: skip

@@ -158,13 +158,13 @@ def test_unresolvable_identity_secret_is_auth_failed(
 
 def test_backend_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(**_: Any) -> None:
-        raise RuntimeError("boom at /home/someone/secret/path")
+        raise RuntimeError("boom at /var/lib/tecrax/secret/path")
 
     monkeypatch.setattr(backend_runtime, "run_playbook", explode)
     response = invoke("host_inventory", config={"connection": "local"})
     assert not response.success
     assert response.data["error_class"] == "transient_connector_error"
-    assert "/home" not in response.error and "RuntimeError" in response.error
+    assert "/var/lib" not in response.error and "RuntimeError" in response.error
 
 
 def test_failure_messages_carry_no_local_paths() -> None:

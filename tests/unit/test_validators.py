@@ -75,6 +75,7 @@ FLAGGED = [
     ("conf/ssh.cfg", "IdentityFile /root/.ssh/id_ed25519", ["home directory path /root/"]),  # secret-topology: allow test input
     ("bench/run.sh", "cd /work/main && ./run", ["machine-local path /work/"]),  # secret-topology: allow test input
     ("bench/run.sh", "PY=/tmp/setup/venv/bin/python", ["machine-local path /tmp/setup"]),  # secret-topology: allow test input
+    ("data/route.txt", "10.1.2.3 via 10.1.2.3", ["private IPv4 address 10.1.2.3"]),  # secret-topology: allow test input
     (
         "conf/all.yaml",
         "ntp: 10.1.1.1 mac: 52:54:00:00:00:01 token: abc",  # secret-topology: allow test input
@@ -222,8 +223,9 @@ scheduler, and does not own lifecycle or policy (RExecOp and GovEngine do).
 """
 
 
-def _repo(root: Path, **overrides: str) -> Path:
-    files = {
+def _repo(root: Path, overrides: dict[str, str | None] | None = None) -> Path:
+    """A minimal consistent repository; ``overrides`` replaces files (None removes one)."""
+    files: dict[str, str | None] = {
         "pyproject.toml": (
             '[project]\nname = "tecrax"\nversion = "0.1.0"\n'
             'description = "Governed infrastructure operations."\n'
@@ -235,8 +237,8 @@ def _repo(root: Path, **overrides: str) -> Path:
         "README.md": GOOD_README,
         "docs/runbooks/chrony.md": "# Chrony\n\nThis runbook is not production-ready guidance for other daemons.\n",
     }
-    files.update({path.replace("__", "/"): text for path, text in overrides.items()})
-    _write(root, {path: text for path, text in files.items() if text != "<absent>"})
+    files.update(overrides or {})
+    _write(root, {path: text for path, text in files.items() if text is not None})
     return root
 
 
@@ -248,11 +250,7 @@ def test_public_truth_passes(tmp_path: Path) -> None:
 
 
 def test_version_disagreements(tmp_path: Path) -> None:
-    root = _repo(
-        tmp_path,
-        galaxy_yml="---\nversion: 0.2.0\n",
-        CHANGELOG_md="# Changelog\n\n## [0.0.9]\n",
-    )
+    root = _repo(tmp_path, {"galaxy.yml": "---\nversion: 0.2.0\n", "CHANGELOG.md": "# Changelog\n\n## [0.0.9]\n"})
     (root / "src/tecrax/__init__.py").write_text('__version__ = "0.1.1"\n', encoding="utf-8")
     assert truth.validate(root) == [
         truth.Problem("CHANGELOG.md", 0, "no '## [0.1.0]' section"),
@@ -273,7 +271,7 @@ def test_loose_or_missing_pins(tmp_path: Path) -> None:
 
 
 def test_readme_missing(tmp_path: Path) -> None:
-    root = _repo(tmp_path, README_md="<absent>")
+    root = _repo(tmp_path, {"README.md": None})
     assert truth.check_readme_pins(root) == [
         truth.Problem(
             "README.md", 0, "missing; it must state the exact pins rexecop==0.2.16a0, govengine==0.16.8, sclite-core==1.0.8"
@@ -285,7 +283,7 @@ def test_readme_missing(tmp_path: Path) -> None:
 
 def test_readme_states_other_pins(tmp_path: Path) -> None:
     readme = "# Tecrax\n\nrexecop==0.2.16a0 and sclite-core==1.0.8.\nNeeds govengine==0.16.7.\n"
-    root = _repo(tmp_path, README_md=readme, docs__install_md="pip install 'rexecop>=0.2'\n")
+    root = _repo(tmp_path, {"README.md": readme, "docs/install.md": "pip install 'rexecop>=0.2'\n"})
     assert truth.check_readme_pins(root) == [
         truth.Problem("README.md", 0, "does not state the pin govengine==0.16.8"),
         truth.Problem("README.md", 4, "states govengine==0.16.7 but the pin is govengine==0.16.8"),
@@ -322,6 +320,8 @@ NEGATED = [
     "Tecrax does not manage credentials, does not accept arbitrary commands, is not a scheduler, "
     "does not own lifecycle or policy (RExecOp and GovEngine do).",
     "It is production-ready only in name.  <!-- public-truth: allow quoting a rejected slogan -->",
+    "RExecOp owns the lifecycle, GovEngine the policy decisions, SCLite the evidence.",
+    "The operator manages credentials outside Tecrax.",
 ]
 
 
@@ -333,10 +333,12 @@ def test_negated_claims_pass(text: str) -> None:
 def test_claims_in_repository_documents(tmp_path: Path) -> None:
     root = _repo(
         tmp_path,
-        docs__runbooks__bad_md="# Bad\n\nThis runbook is battle-tested.\n",
-        galaxy_yml="---\nversion: 0.1.0\ndescription: Enterprise-grade observations.\n",
+        {
+            "docs/runbooks/bad.md": "# Bad\n\nThis runbook is battle-tested.\n",
+            "galaxy.yml": "---\nversion: 0.1.0\ndescription: Enterprise-grade observations.\n",
+        },
     )
-    assert truth.check_claims(root) == [
+    assert sorted(truth.check_claims(root)) == [
         truth.Problem("docs/runbooks/bad.md", 3, "forbidden claim 'battle-tested': 'battle-tested'"),
         truth.Problem("galaxy.yml", 3, "forbidden claim 'enterprise-grade': 'Enterprise-grade'"),
     ]

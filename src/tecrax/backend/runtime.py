@@ -57,6 +57,8 @@ _UNREACHABLE_REASONS = (
 )
 # A path starts with a letter, dot, underscore or tilde after its slash; "/24" and
 # "fc00::/7" are prefix lengths of networks named in messages.
+# Secret inputs: resolved from inventory.<target>.<block>.<ref key> by RExecOp's secret resolver.
+SECRET_INPUTS = {"zabbix_api_token": ("zabbix", "api_token_secret_ref")}
 _PATH = re.compile(r"(?<![\w.:-])/(?=[A-Za-z_.~])[^\s'\"]+")
 
 
@@ -106,6 +108,23 @@ class AnsibleBackend:
         target = str(request.target or "")
         host = self._run_host(config, target)
         extravars = _action_inputs(action, host, target)
+        secret_values = self._secret_inputs(action, host, target, extravars)
+        try:
+            return self._run_action(request, action, config, host, target, extravars)
+        except Failure as failure:
+            # Ansible masks no_log options itself; this keeps a resolved secret out of any
+            # message the backend builds from what came back.
+            raise Failure(failure.error_class, _without(failure.message, secret_values), failure.data) from None
+
+    def _run_action(
+        self,
+        request: ConnectorRequest,
+        action: ActionSpec,
+        config: ConnectorConfig,
+        host: Any,
+        target: str,
+        extravars: dict[str, Any],
+    ) -> ConnectorResponse:
         timeout = _effective_limit(request, "timeout_seconds", config.timeout_seconds)
         max_output = _effective_limit(request, "max_output_bytes", config.max_output_bytes)
         if not (collection_root() / action.playbook).is_file():
@@ -193,6 +212,40 @@ class AnsibleBackend:
         if not value.startswith("/") or not Path(value).is_file():
             raise Failure(AUTH_FAILED, f"identity secret {ref} does not name a readable key file")
         return value
+
+    def _secret_inputs(self, action: ActionSpec, host: Any, target: str, extravars: dict[str, Any]) -> list[str]:
+        """Resolve the action's secret inputs by reference into ``extravars``; return the values.
+
+        The playbook hands each to a module option declared ``no_log``. A reference that does
+        not resolve refuses the step (auth_failed) before Ansible runs; the message names the
+        reference, never a value.
+        """
+        values: list[str] = []
+        for name in action.inputs:
+            if name not in SECRET_INPUTS:
+                continue
+            block_name, ref_key = SECRET_INPUTS[name]
+            block = getattr(host, block_name, None) or {}
+            ref = block.get(ref_key)
+            if ref is None:
+                raise Failure(
+                    VALIDATION_FAILED,
+                    f"action {action.name} needs inventory.{target[:64]}.{block_name}.{ref_key} in the connector config",
+                )
+            try:
+                value = str(self._resolver().resolve(ref))
+            except Exception:  # noqa: BLE001 - resolver errors may quote environment names
+                raise Failure(AUTH_FAILED, f"secret {ref} could not be resolved") from None
+            extravars[f"tecrax_{name}"] = value
+            values.append(value)
+        return values
+
+    def _resolver(self) -> Any:
+        if self._secret_resolver is None:
+            from rexecop.secrets.resolver import default_secret_resolver
+
+            self._secret_resolver = default_secret_resolver()
+        return self._secret_resolver
 
     def _profile_path(self) -> Path:
         if self._profile_root:
@@ -303,9 +356,12 @@ def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
 
 def _action_inputs(action: ActionSpec, host: Any, target: str) -> dict[str, Any]:
     """Extra vars ``tecrax_<input>`` for the action's declared inputs, from the target's
-    already validated inventory entry; a missing one refuses the step before Ansible runs."""
+    already validated inventory entry; a missing one refuses the step before Ansible runs.
+    Secret inputs are resolved separately (AnsibleBackend._secret_inputs)."""
     extravars: dict[str, Any] = {}
     for name in action.inputs:
+        if name in SECRET_INPUTS:
+            continue
         value = getattr(host, name, None)
         if value is None:
             raise Failure(
@@ -314,6 +370,13 @@ def _action_inputs(action: ActionSpec, host: Any, target: str) -> dict[str, Any]
             )
         extravars[f"tecrax_{name}"] = list(value) if isinstance(value, tuple) else value
     return extravars
+
+
+def _without(message: str, secret_values: list[str]) -> str:
+    for value in secret_values:
+        if value:
+            message = message.replace(value, "[REDACTED]")
+    return message
 
 
 def _unreachable_reason(message: str) -> str:
