@@ -124,6 +124,30 @@ def write_environment(
     return path
 
 
+def write_catalog(path: Path, environment: Path, targets: Sequence[LabTarget], capabilities: Sequence[str]) -> Path:
+    """Write an RExecOp target catalog (version 0.1) binding ``targets`` to ``environment``."""
+    document = {
+        "target_catalog": {
+            "version": "0.1",
+            "targets": [
+                {
+                    "id": target.name,
+                    "target_kind": "host",
+                    "profile_ref": "tecrax",
+                    "environment_ref": str(environment),
+                    "environment_target": target.name,
+                    "capabilities": list(capabilities),
+                    "connector_refs": ["tecrax_ansible"],
+                    "classification": {"site": "lab"},
+                }
+                for target in targets
+            ],
+        }
+    }
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
 class PlanRefused(Exception):
     """``rexecop plan`` exited non-zero; the message is its error line."""
 

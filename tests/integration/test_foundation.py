@@ -22,6 +22,7 @@ from harness import (
     allow_read_policy,
     connector_rule,
     deny_rule,
+    write_catalog,
     write_environment,
 )
 
@@ -188,3 +189,25 @@ def test_default_environment_run_on_this_machine(tmp_path: Path) -> None:
     assert report["facts"]["basic_host_inventory"]["hostname"] == socket.gethostname()
     assert report["evidence"]["verified"] is True
     assert Path(report["evidence"]["dir"]).is_dir()
+
+
+def test_catalog_bound_run_with_the_tecrax_cli(tmp_path: Path, lab: Any, hosts: dict[str, Any]) -> None:
+    host = hosts["inv-main"]
+    env = environment(tmp_path, lab, hosts)
+    catalog = write_catalog(
+        tmp_path / "targets.yaml", env, [LabTarget(host.name, host.address)], ["tecrax.host.basic_inventory.v1"]
+    )
+    governed = Governed(tmp_path / "rexecop", lab.private_key)
+    listed = json.loads(governed.rexecop("targets", "list", "--catalog", str(catalog)).stdout)
+    assert [target["id"] for target in listed["targets"]] == [host.name]
+
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("tecrax")), "run", INTENT, "--catalog", str(catalog),
+         "--target", host.name, "--root", str(governed.root)],
+        capture_output=True, text=True, timeout=300, env=governed.env, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr + completed.stdout
+    assert "running   tecrax.ops.host_inventory on inv-main" in completed.stdout
+    assert "state     completed; validation passed" in completed.stdout
+    assert f"hostname = {host.name}" in completed.stdout
+    assert "(verified)" in completed.stdout
