@@ -208,7 +208,14 @@ def _print_report(out: _Printer, report: Any, final_state: str) -> None:
             f"{report.failure.get('error_class')}: {report.failure.get('error')}"
         )
     for key, facts in report.facts.items():
-        out.line(f"  facts     {key}: assessment {_get(facts, 'assessment.state')}, coverage {_get(facts, 'coverage.state')}")
+        reasons = _get(facts, "assessment.reasons") or []
+        blockers = _get(facts, "coverage.blockers") or []
+        out.line(
+            f"  facts     {key}: assessment {_get(facts, 'assessment.state')}"
+            + (f" ({', '.join(reasons)})" if reasons else "")
+            + f", coverage {_get(facts, 'coverage.state')}"
+            + (f" (blockers: {', '.join(blockers)})" if blockers else "")
+        )
         for line in _fact_lines(facts)[:MAX_FACT_LINES]:
             out.line(f"            {line}")
     if report.evidence_checks:

@@ -17,7 +17,9 @@ def lift_facts(context: Any) -> dict[str, Any]:
     """Lift facts of earlier connector steps; a later step's facts replace an earlier one's."""
     lifted: dict[str, str] = {}
     results = context.shared_state.get("connector_results")
-    for step_id, data in (results.items() if isinstance(results, Mapping) else []):
+    results = results if isinstance(results, Mapping) else {}
+    for step_id in _in_execution_order(results, context.shared_state.get("executed_steps")):
+        data = results[step_id]
         if not isinstance(data, Mapping):
             continue
         key, facts = data.get("facts_key"), data.get("facts")
@@ -26,6 +28,13 @@ def lift_facts(context: Any) -> dict[str, Any]:
             lifted[key] = str(step_id)
     context.shared_state[LIFTED] = lifted
     return {"status": "facts_lifted", "lifted": lifted}
+
+
+def _in_execution_order(results: Mapping[str, Any], executed: Any) -> list[str]:
+    """Step ids of ``results`` in the order the steps ran. RExecOp's file store saves shared
+    state with sorted keys, so the mapping's own order is alphabetical, not execution order."""
+    ordered = [step for step in executed if step in results] if isinstance(executed, list) else []
+    return ordered + [step for step in results if step not in ordered]
 
 
 def register_handlers() -> Mapping[str, Callable[[Any], dict[str, Any]]]:

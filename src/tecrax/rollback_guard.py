@@ -42,6 +42,11 @@ def chrony_rollback_guard(context: Any) -> dict[str, Any]:
             f"rollback refused: the operation's apply step never wrote the managed file (backup generation "
             f"is still {before}); rolling back now would undo an earlier change"
         )
+    if now < before:
+        raise RollbackRefused(
+            f"rollback refused: the host's backup record was reset since this operation's pre-read "
+            f"(generation {before} -> {now})"
+        )
     if now != before + 1:
         raise RollbackRefused(
             f"rollback refused: {now - before} applies changed the managed file since this operation's "

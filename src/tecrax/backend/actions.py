@@ -22,7 +22,7 @@ _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _MODULE_NAME = re.compile(r"^tecrax\.ops\.[a-z][a-z0-9_]{0,63}$")
 _SCHEMA_REF = re.compile(r"^schemas/[a-z0-9_]+\.v[0-9]+\.schema\.json$")
 # Per-target values an action may receive, each validated by the connector config parser.
-KNOWN_INPUTS = frozenset({"allowed_subnets", "network_device", "zabbix", "zabbix_api_token"})
+KNOWN_INPUTS = frozenset({"allowed_subnets", "network_device", "zabbix", "zabbix_api_token", "adguard", "portainer"})
 
 
 class ActionCatalogError(ValueError):

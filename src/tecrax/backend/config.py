@@ -50,7 +50,8 @@ _KNOWN_KEYS = _RUNTIME_KEYS | {
     "inventory",
 }
 _INVENTORY_KEYS = frozenset(
-    {"host", "port", "user", "python_interpreter", "allowed_subnets", "connection", "network_device", "zabbix"}
+    {"host", "port", "user", "python_interpreter", "allowed_subnets", "connection", "network_device", "zabbix",
+     "adguard", "portainer"}
 )
 # Settings of a network device reached through the operator-owned wrapper on the controller.
 _NETWORK_DEVICE_KEYS = frozenset({"wrapper_path", "timeout_seconds"})
@@ -63,6 +64,9 @@ SUBNET_VALIDATOR = ("plugins", "module_utils", "ntp_subnets.py")
 _ZABBIX_KEYS = frozenset({"api_url", "ca_file", "api_token_secret_ref", "timeout_seconds"})
 ZABBIX_VALIDATOR = ("plugins", "module_utils", "zabbix_api.py")
 DEFAULT_ZABBIX_TIMEOUT_SECONDS = 10
+# Settings of AdGuard Home and Portainer targets (checks run on the controller); the rules are
+# the modules' own (service_endpoints.py, pure standard library, loaded by path).
+SERVICE_ENDPOINTS_VALIDATOR = ("plugins", "module_utils", "service_endpoints.py")
 
 
 class ConfigError(ValueError):
@@ -82,6 +86,8 @@ class InventoryHost:
     connection: str = "ssh"
     network_device: Mapping[str, Any] | None = field(default=None, hash=False)
     zabbix: Mapping[str, Any] | None = field(default=None, hash=False)
+    adguard: Mapping[str, Any] | None = field(default=None, hash=False)
+    portainer: Mapping[str, Any] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,8 @@ def _inventory(raw: Any, connection: str = "ssh") -> dict[str, InventoryHost]:
             ),
             allowed_subnets=_optional_subnets(spec.get("allowed_subnets"), f"inventory.{target}."),
             zabbix=_optional_zabbix(spec.get("zabbix"), f"inventory.{target}.zabbix", local),
+            adguard=_optional_service(spec.get("adguard"), f"inventory.{target}.adguard", local, "adguard"),
+            portainer=_optional_service(spec.get("portainer"), f"inventory.{target}.portainer", local, "portainer"),
         )
     return hosts
 
@@ -243,6 +251,40 @@ def _optional_zabbix(value: Any, key: str, local: bool) -> dict[str, Any] | None
             raise ConfigError(f"{key}.api_token_secret_ref must be a secret reference name ([A-Za-z0-9_-])")
         settings["api_token_secret_ref"] = ref
     return settings
+
+
+def _optional_service(value: Any, key: str, local: bool, service: str) -> dict[str, Any] | None:
+    """An ``adguard`` or ``portainer`` settings block, checked by the modules' own rules
+    (``<service>_settings`` in service_endpoints.py), or None when absent."""
+    if value is None:
+        return None
+    if not local:
+        raise ConfigError(f"{key} needs connection: local (the check runs on the controller)")
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key} must be a mapping")
+    validator = service_endpoints_validator()
+    known = getattr(validator, f"{service.upper()}_KEYS")
+    unknown = sorted(str(name) for name in value if name not in known)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in {key}: {', '.join(unknown)}")
+    try:
+        return dict(getattr(validator, f"{service}_settings")(value))
+    except validator.EndpointOptionError as exc:
+        # The rules' messages start with the option (web_url, ca_file, ...).
+        raise ConfigError(f"{key}.{exc}") from None
+
+
+@lru_cache(maxsize=1)
+def service_endpoints_validator() -> ModuleType:
+    """The collection's AdGuard/Portainer endpoint rules, loaded by file path (no Ansible import)."""
+    path = collection_root().joinpath(*SERVICE_ENDPOINTS_VALIDATOR)
+    spec = importlib.util.spec_from_file_location("tecrax_collection_service_endpoints", path)
+    if spec is None or spec.loader is None:
+        raise ConfigError("the bundled collection has no service endpoint validator")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses looks its module up while the class is created
+    spec.loader.exec_module(module)
+    return module
 
 
 @lru_cache(maxsize=1)

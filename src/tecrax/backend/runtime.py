@@ -230,7 +230,8 @@ class AnsibleBackend:
             if ref is None:
                 raise Failure(
                     VALIDATION_FAILED,
-                    f"action {action.name} needs inventory.{target[:64]}.{block_name}.{ref_key} in the connector config",
+                    f"action {action.name} needs inventory.{target[:64]}.{block_name}.{ref_key}"
+                    " in the connector config",
                 )
             try:
                 value = str(self._resolver().resolve(ref))

@@ -1,5 +1,6 @@
-"""Transactions of the chrony NTP server mutation: real files and backup records in a
-temporary directory, simulated chrony commands (fake_chrony.py); every fault branch.
+"""Transactions of the chrony NTP server mutation (chrony_ntp_server_host) and its facts
+(chrony_ntp_server): real files and backup records in a temporary directory, simulated
+chrony commands (fake_chrony.py); every fault branch.
 
 The private networks are subnet inputs of the mutation."""
 
@@ -16,7 +17,8 @@ from unit.fake_chrony import FakeChrony
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import chrony_ntp_server as chrony
+from ansible_collections.tecrax.ops.plugins.module_utils import chrony_ntp_server as facts_of
+from ansible_collections.tecrax.ops.plugins.module_utils import chrony_ntp_server_host as chrony
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import SubnetError
 
 SCHEMA = "chrony_ntp_server_mutation.v1.schema.json"
@@ -63,7 +65,7 @@ def record(fake: FakeChrony) -> dict[str, Any]:
 
 
 def test_render_is_the_exact_managed_file() -> None:
-    assert chrony.render(CANONICAL).decode() == EXPECTED_FILE
+    assert facts_of.render(CANONICAL).decode() == EXPECTED_FILE
 
 
 def test_fresh_apply_writes_the_file_restarts_and_verifies(fake: FakeChrony, valid: Any) -> None:
@@ -83,7 +85,7 @@ def test_fresh_apply_writes_the_file_restarts_and_verifies(fake: FakeChrony, val
     assert facts["before_state"]["present"] is False
     assert facts["after_state"] == {
         "present": True,
-        "sha256": chrony.sha256(EXPECTED_FILE.encode()),
+        "sha256": facts_of.sha256(EXPECTED_FILE.encode()),
         "managed_header": True,
         "allowed_subnets": CANONICAL,
         "allow_line_count": 2,
@@ -93,7 +95,7 @@ def test_fresh_apply_writes_the_file_restarts_and_verifies(fake: FakeChrony, val
     assert facts["rollback_available"] is True
     assert facts["backup"] == {"generation": 1, "phase": "applied", "previous_present": False}
     assert (facts["automatic_restore"], facts["restore_succeeded"], facts["failure"]) == (False, None, None)
-    assert record(fake)["applied_sha256"] == chrony.sha256(EXPECTED_FILE.encode())
+    assert record(fake)["applied_sha256"] == facts_of.sha256(EXPECTED_FILE.encode())
     assert result.diff is not None and result.diff["after"] == EXPECTED_FILE and result.diff["before"] == ""
 
 
@@ -118,13 +120,13 @@ def test_check_mode_changes_nothing_and_predicts(fake: FakeChrony, valid: Any) -
     facts = result.facts
     assert result.changed and facts["changed"] and facts["check_mode"]
     assert facts["file_action"] == "create"
-    assert facts["after_state"]["sha256"] == chrony.sha256(EXPECTED_FILE.encode())
+    assert facts["after_state"]["sha256"] == facts_of.sha256(EXPECTED_FILE.encode())
     assert facts["desired_state_applied"] is False
     assert facts["assessment"]["state"] == "unhealthy"
     assert "desired_state_not_applied" in facts["assessment"]["reasons"]
     assert result.diff == {
-        "before_header": chrony.MANAGED_FILE + " (absent)",
-        "after_header": chrony.MANAGED_FILE,
+        "before_header": facts_of.MANAGED_FILE + " (absent)",
+        "after_header": facts_of.MANAGED_FILE,
         "before": "",
         "after": EXPECTED_FILE,
     }
@@ -163,6 +165,23 @@ def test_rollback_of_a_first_apply_removes_the_file(fake: FakeChrony, valid: Any
     assert rolled.changed and not fake.managed.exists()
     assert rolled.facts["after_state"]["present"] is False
     assert fake.active
+
+
+def test_rollback_restarts_chrony_left_down_by_a_failed_restore(fake: FakeChrony, valid: Any) -> None:
+    chrony.apply(fake.host(), "present", ["10.30.0.0/16"], check_mode=False)
+    first = fake.managed.read_bytes()
+    fake.restart_fails_when = lambda config: True  # the new file and the restore both fail
+    failed = valid(chrony.apply(fake.host(), "present", SUBNETS, check_mode=False))
+    assert failed.facts["restore_succeeded"] is False and not fake.active
+    assert fake.managed.read_bytes() == first  # the previous file is back, chrony is not
+
+    fake.restart_fails_when = lambda config: False  # the operator fixed the cause
+    predicted = valid(chrony.rollback(fake.host(), check_mode=True))
+    assert predicted.changed and not fake.active
+    rolled = valid(chrony.rollback(fake.host(), check_mode=False))
+    assert rolled.changed and not rolled.failed and fake.active
+    assert rolled.facts["file_action"] == "none" and rolled.facts["chrony_active"] is True
+    assert fake.managed.read_bytes() == first
 
 
 def test_rollback_refuses_a_file_changed_outside(fake: FakeChrony, valid: Any) -> None:
@@ -204,8 +223,10 @@ def test_restart_failure_restores_the_previous_state(fake: FakeChrony, valid: An
     assert facts["backup"] == {"generation": 1, "phase": "restored", "previous_present": False}
     assert facts["rollback_available"] is False
     assert "restart_failed" in facts["assessment"]["reasons"]
-    assert result.message.startswith("chrony did not restart with the new configuration (Job for chrony.service failed")
-    assert result.message.endswith("the previous configuration was restored and chrony is active again")
+    assert result.message == (
+        "chrony did not restart with the new configuration; the previous configuration was restored and chrony "
+        "is active again [Job for chrony.service failed because the control process exited with error code.]"
+    )
 
 
 def test_not_listening_restores_the_previous_content(fake: FakeChrony, valid: Any) -> None:
@@ -216,7 +237,10 @@ def test_not_listening_restores_the_previous_content(fake: FakeChrony, valid: An
     assert result.failed and result.facts["failure"] == "udp_123_not_listening"
     assert fake.managed.read_bytes() == first
     assert result.facts["restore_succeeded"] is True and fake.active
-    assert "chronyd does not listen on UDP port 123 (checked for 10 s after the restart)" in result.message
+    assert result.message == (
+        "chronyd does not listen on UDP port 123; the previous configuration was restored and chrony is active "
+        "again [checked for 5 s after the restart]"
+    )
 
 
 def test_daemon_dying_after_restart_is_chrony_inactive(fake: FakeChrony, valid: Any) -> None:
@@ -333,7 +357,7 @@ texts = st.one_of(st.none(), st.text(max_size=300), st.binary(max_size=300).map(
 
 @settings(max_examples=150, deadline=None)
 @given(
-    file_content=st.one_of(st.none(), st.binary(max_size=400), st.just(chrony.render(CANONICAL))),
+    file_content=st.one_of(st.none(), st.binary(max_size=400), st.just(facts_of.render(CANONICAL))),
     file_readable=st.booleans(),
     record=st.one_of(st.none(), st.binary(max_size=200), st.just(b'{"format": 1, "generation": 3}')),
     installed=st.one_of(st.none(), st.booleans()),
@@ -343,8 +367,8 @@ texts = st.one_of(st.none(), st.text(max_size=300), st.binary(max_size=300).map(
     tables=st.one_of(st.none(), st.lists(st.text(max_size=300), max_size=2)),
     links=st.one_of(st.none(), st.lists(st.text(max_size=30), max_size=5)),
     accheck=texts,
-    action=st.sampled_from(chrony.ACTIONS),
-    desired=st.sampled_from(chrony.DESIRED_STATES),
+    action=st.sampled_from(facts_of.ACTIONS),
+    desired=st.sampled_from(facts_of.DESIRED_STATES),
     failure=st.one_of(st.none(), st.sampled_from(["restart_failed", "no_backup", "write_failed"])),
 )
 def test_build_facts_from_any_observation_is_schema_valid(
@@ -352,15 +376,15 @@ def test_build_facts_from_any_observation_is_schema_valid(
     config_text: str, service: Any, tables: Any, links: Any, accheck: Any, action: str, desired: str, failure: Any,
 ) -> None:
     subnets = CANONICAL if desired == "present" else []
-    state = chrony.file_state(file_content, file_readable)
-    seen = chrony.Observation(
+    state = facts_of.file_state(file_content, file_readable)
+    seen = facts_of.Observation(
         file_readable=file_readable, file_content=file_content, record=record, chronyd_installed=installed,
         config_rc=config_rc, config_text=config_text, service=service, udp_tables=tables, chrony_fd_links=links,
         accheck={subnet: accheck for subnet in subnets},
     )
     restored = failure is not None and action != "read"
-    outcome = chrony.Outcome(action, False, desired, subnets, state, state,
+    outcome = facts_of.Outcome(action, False, desired, subnets, state, state,
                              automatic_restore=restored, restore_succeeded=True if restored else None,
                              failure=None if action == "read" else failure)
-    facts = chrony.build_facts_from(outcome, seen)
+    facts = facts_of.build_facts_from(outcome, seen)
     assert facts_schema_errors(facts, SCHEMA) == []

@@ -137,6 +137,11 @@ def test_unattended_upgrades_off(changes: dict[str, Any], reasons: list[str], in
         ('APT::Periodic::Unattended-Upgrade "1";\nAPT::Periodic::Unattended-Upgrade "0";', False),
         ('APT::Periodic::Enable "1";\nAPT::Periodic::Unattended-Upgrade "1";', True),
         ('APT::Periodic::Enable "2";\nAPT::Periodic::Unattended-Upgrade "1";', True),
+        # Recorded: `apt-config -o apt::periodic::unattended-upgrade=1 -o APT::Periodic::Enable=1 dump
+        # APT::Periodic` prints names in the case they were first written in.
+        ('APT::periodic "";\nAPT::periodic::unattended-upgrade "1";\nAPT::periodic::Enable "1";', True),
+        ('APT::Periodic "";\nAPT::Periodic::Verbose "a "b";c";\nAPT::Periodic::Unattended-Upgrade "1";', True),
+        ('APT::Periodic::Unattended-Upgrade "1";\nAPT::Periodic::Foo::Bar "x";', True),
     ],
 )
 def test_periodic_interval_values(text: str, on: bool) -> None:
@@ -202,7 +207,7 @@ def test_a_non_debian_host_is_partly_observed(facts_schema_errors: Any) -> None:
     ],
 )
 def test_one_missing_observation_is_partial_and_unknown(changes: dict[str, Any], blocker: str,
-                                                         facts_schema_errors: Any) -> None:
+                                                        facts_schema_errors: Any) -> None:
     facts = hsp.normalize_host_security_posture(good_host(**changes))
     assert facts_schema_errors(facts, SCHEMA) == []
     assert facts["coverage"] == {"state": "partial", "blockers": [blocker]}

@@ -42,17 +42,17 @@ def test_accepts_and_canonicalizes() -> None:
         (["10.0.0.0/8"], "'10.0.0.0/8' has prefix /8; IPv4 networks must be /16 to /30"),
         (["10.1.2.0/31"], "has prefix /31; IPv4 networks must be /16 to /30"),
         (["10.1.2.4/32"], "has prefix /32"),
-        (["10.1.2.1/24"], "'10.1.2.1/24' has host bits set; write the network address"),
+        (["10.1.2.1/24"], "'10.1.2.1/24' has host bits set; write the network address"),  # secret-topology: allow a malformed validator input
         (["10.1.2.0/24\nallow 0.0.0.0/0"], "contains whitespace, a control character or a comment"),
         (["10.1.2.0/24 # office"], "contains whitespace"),
         (["10.1.2.0/24#x"], "contains whitespace, a control character or a comment"),
         ([" 10.1.2.0/24"], "contains whitespace"),
         (["10.1.2.0/24\x00"], "a control character"),
         (["allow 10.1.2.0/24"], "contains whitespace"),
-        (["10.1.2.0"], "has no prefix length"),
-        (["10.1.2.0/"], "is not an IPv4 or IPv6 network in CIDR notation"),
+        (["10.1.2.0"], "has no prefix length"),  # secret-topology: allow a malformed validator input
+        (["10.1.2.0/"], "is not an IPv4 or IPv6 network in CIDR notation"),  # secret-topology: allow a malformed validator input
         (["10.01.2.0/24"], "is not a valid network"),
-        (["10.1.2.0/024"], "is not an IPv4 or IPv6 network in CIDR notation"),
+        (["10.1.2.0/024"], "is not an IPv4 or IPv6 network in CIDR notation"),  # secret-topology: allow a malformed validator input
         (["example.invalid/24"], "is not an IPv4 or IPv6 network in CIDR notation"),
         (["::/48"], "is not inside the IPv6 unique local range fc00::/7"),
         (["2001:db8::/48"], "is not inside the IPv6 unique local range"),
@@ -60,7 +60,7 @@ def test_accepts_and_canonicalizes() -> None:
         (["fd00::/40"], "has prefix /40; IPv6 networks must be /48 to /64"),
         (["fd00::/96"], "has prefix /96"),
         (["fd00::1/64"], "has host bits set"),
-        (["::ffff:10.0.0.0/120"], "is not an IPv4 or IPv6 network in CIDR notation"),
+        (["::ffff:10.0.0.0/120"], "is not an IPv4 or IPv6 network in CIDR notation"),  # secret-topology: allow a malformed validator input
         ([""], "allowed_subnets[0] is empty"),
         ([24], "allowed_subnets[0] must be a string in CIDR notation, got int"),
         ([None], "got NoneType"),
@@ -101,7 +101,6 @@ ipv6_networks = st.builds(
     st.one_of(st.integers(0, 2**128 - 1), st.integers(int(ULA.network_address), int(ULA.broadcast_address))),
     st.integers(0, 128),
 )
-
 
 
 def _inside(parent: Any, prefix: int, offset: int) -> Any:

@@ -12,10 +12,9 @@ import datetime
 import json
 import secrets
 import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,7 @@ from ansible_collections.tecrax.ops.plugins.modules import (
     zabbix_host_availability_summary,
     zabbix_problem_summary,
 )
-from unit.zabbix_replay import HEALTHY, INDEX, body, request_key
-
-TOKEN = secrets.token_hex(32)
-RECORDED_ANSWERS = {request_key(INDEX[name]["request"]["method"], INDEX[name]["request"]["params"]): name
-                    for name in HEALTHY}
+from unit.zabbix_replay import TOKEN, FakeZabbix, Server, serve_zabbix
 
 
 # --- certificates ----------------------------------------------------------------------
@@ -110,87 +105,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     )
 
 
-# --- a Zabbix-like server ---------------------------------------------------------------
-
-
-@dataclass
-class Seen:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-
-
-@dataclass
-class FakeZabbix:
-    """Answers like the recorded Zabbix 6.0.14, or per ``behaviour``."""
-
-    behaviour: str = "zabbix60"
-    seen: list[Seen] = field(default_factory=list)
-
-    def answer(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
-        request = json.loads(raw)
-        self.seen.append(Seen(path, headers, request))
-        if self.behaviour == "redirect":
-            return 302, {"Location": "/elsewhere/api_jsonrpc.php"}, b""
-        if self.behaviour == "oversized":
-            return 200, {}, b'{"jsonrpc":"2.0","result":"' + b"6" * 70000 + b'","id":1}'
-        if self.behaviour == "slow":
-            time.sleep(3)
-        method, bearer = request["method"], headers.get("authorization")
-        if method == "apiinfo.version":
-            if "auth" in request:
-                return 200, {}, body("apiinfo_version_with_auth")
-            version = "6.4.0" if self.behaviour == "zabbix64" else "6.0.14"
-            return 200, {}, json.dumps({"jsonrpc": "2.0", "result": version, "id": request["id"]}).encode()
-        if self.behaviour == "zabbix64":
-            authorized = bearer == "Bearer " + TOKEN and "auth" not in request
-        else:
-            authorized = request.get("auth") == TOKEN
-        if not authorized:
-            return 200, {}, body("problem_count_wrong_token").replace(b'"id":2', b'"id":%d' % request["id"])
-        return 200, {}, body(RECORDED_ANSWERS[request_key(method, request["params"])])
-
-
-@dataclass
-class Server:
-    url: str
-    zabbix: FakeZabbix
-    https: bool
-
-
-def _serve(zabbix: FakeZabbix, context: ssl.SSLContext | None) -> tuple[ThreadingHTTPServer, str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
-            headers = {key.lower(): value for key, value in self.headers.items()}
-            try:
-                status, extra, answer = zabbix.answer(self.path, headers, raw)
-            except (BrokenPipeError, ConnectionResetError):
-                return
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            for key, value in extra.items():
-                self.send_header(key, value)
-            self.end_headers()
-            try:
-                self.wfile.write(answer)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    if context is not None:
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    scheme = "https" if context is not None else "http"
-    return server, f"{scheme}://127.0.0.1:{server.server_address[1]}/zabbix/api_jsonrpc.php"
-
-
 @pytest.fixture
 def serve(pki: Pki) -> Iterator[Callable[..., Server]]:
     servers: list[ThreadingHTTPServer] = []
@@ -200,10 +114,9 @@ def serve(pki: Pki) -> Iterator[Callable[..., Server]]:
         if https:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert or pki.server_cert, pki.server_key)
-        zabbix = FakeZabbix(behaviour)
-        server, url = _serve(zabbix, context)
-        servers.append(server)
-        return Server(url, zabbix, https)
+        server = serve_zabbix(FakeZabbix(behaviour), context)
+        servers.append(server.httpd)
+        return server
 
     yield start
     for server in servers:
@@ -226,7 +139,7 @@ def run(module: Any, capsys: pytest.CaptureFixture[str], args: dict[str, Any]) -
 def test_reachability_over_http(capsys: pytest.CaptureFixture[str], serve: Callable[..., Server],
                                 facts_schema_errors: Any, check_mode: bool) -> None:
     server = serve()
-    code, result, _ = run(zabbix_api_reachability, capsys, {"api_url": server.url, "_ansible_check_mode": check_mode})
+    code, result = run(zabbix_api_reachability, capsys, {"api_url": server.url, "_ansible_check_mode": check_mode})[:2]
     assert code == 0 and result["changed"] is False
     facts = result["facts"]
     assert facts_schema_errors(facts, "zabbix_api_reachability.v1.schema.json") == []
@@ -245,14 +158,14 @@ def test_proxy_settings_of_the_environment_are_not_used(capsys: pytest.CaptureFi
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
     server = serve()
-    _, result, _ = run(zabbix_api_reachability, capsys, {"api_url": server.url, "timeout_seconds": 2})
+    result = run(zabbix_api_reachability, capsys, {"api_url": server.url, "timeout_seconds": 2})[1]
     assert result["facts"]["assessment"] == {"state": "healthy"}
 
 
 def test_https_verified_against_the_pinned_ca(capsys: pytest.CaptureFixture[str], serve: Callable[..., Server],
                                               pki: Pki) -> None:
     server = serve(https=True)
-    _, result, _ = run(zabbix_api_reachability, capsys, {"api_url": server.url, "ca_file": str(pki.ca_file)})
+    result = run(zabbix_api_reachability, capsys, {"api_url": server.url, "ca_file": str(pki.ca_file)})[1]
     assert result["facts"]["assessment"] == {"state": "healthy"}
     assert result["facts"]["transport"] == {"scheme": "https", "tls_verified": True}
 
@@ -264,7 +177,7 @@ def test_https_that_does_not_verify_is_unavailable(capsys: pytest.CaptureFixture
         server, ca_file = serve(https=True), pki.other_ca_file
     else:
         server, ca_file = serve(https=True, cert=pki.misnamed_cert), pki.ca_file
-    _, result, _ = run(zabbix_api_reachability, capsys, {"api_url": server.url, "ca_file": str(ca_file)})
+    result = run(zabbix_api_reachability, capsys, {"api_url": server.url, "ca_file": str(ca_file)})[1]
     facts = result["facts"]
     assert facts["coverage"] == {"state": "blocked", "blockers": ["tls_verification_failed"]}
     assert facts["assessment"] == {"state": "unavailable", "reasons": ["tls_verification_failed"]}
@@ -276,7 +189,7 @@ def test_plain_http_to_a_tls_port_is_unavailable(capsys: pytest.CaptureFixture[s
                                                  serve: Callable[..., Server]) -> None:
     server = serve(https=True)
     url = server.url.replace("https://", "http://")
-    _, result, _ = run(zabbix_api_reachability, capsys, {"api_url": url, "timeout_seconds": 3})
+    result = run(zabbix_api_reachability, capsys, {"api_url": url, "timeout_seconds": 3})[1]
     assert result["facts"]["assessment"]["state"] == "unavailable"
     # The TLS server drops the plaintext request: reset or closed without an answer, by timing.
     assert result["facts"]["assessment"]["reasons"] in (["connection_failed"], ["http_protocol_error"])
@@ -285,7 +198,7 @@ def test_plain_http_to_a_tls_port_is_unavailable(capsys: pytest.CaptureFixture[s
 def test_token_goes_into_the_body_for_zabbix_6_0(capsys: pytest.CaptureFixture[str],
                                                  serve: Callable[..., Server]) -> None:
     server = serve()
-    _, result, output = run(zabbix_problem_summary, capsys, {"api_url": server.url, "api_token": TOKEN})
+    result, output = run(zabbix_problem_summary, capsys, {"api_url": server.url, "api_token": TOKEN})[1:]
     facts = result["facts"]
     assert facts["coverage"] == {"state": "complete", "blockers": []}
     assert facts["problems"] == {"not_classified": 0, "information": 1, "warning": 0, "average": 2, "high": 0,
@@ -301,14 +214,14 @@ def test_token_goes_into_the_body_for_zabbix_6_0(capsys: pytest.CaptureFixture[s
 def test_token_goes_into_a_bearer_header_for_zabbix_6_4(capsys: pytest.CaptureFixture[str],
                                                         serve: Callable[..., Server]) -> None:
     server = serve("zabbix64")
-    _, result, output = run(zabbix_host_availability_summary, capsys, {"api_url": server.url, "api_token": TOKEN})
+    result, output = run(zabbix_host_availability_summary, capsys, {"api_url": server.url, "api_token": TOKEN})[1:]
     facts = result["facts"]
     assert facts["coverage"] == {"state": "complete", "blockers": []}
     assert (facts["api_version"], facts["auth_method"]) == ("6.4.0", "bearer_header")
     assert facts["hosts"] == {"enabled": 4, "disabled": 1}
     assert facts["agent_availability"] == {"available": 1, "unavailable": 1, "unknown": 1,
                                            "without_agent_interface": 1}
-    _, *counted = server.zabbix.seen
+    counted = server.zabbix.seen[1:]
     assert all(seen.headers["authorization"] == "Bearer " + TOKEN and "auth" not in seen.body for seen in counted)
     assert TOKEN not in output
 
@@ -327,21 +240,21 @@ def test_wrong_token_is_unavailable_and_not_echoed(capsys: pytest.CaptureFixture
 
 def test_redirects_are_not_followed(capsys: pytest.CaptureFixture[str], serve: Callable[..., Server]) -> None:
     server = serve("redirect")
-    _, result, _ = run(zabbix_problem_summary, capsys, {"api_url": server.url, "api_token": TOKEN})
+    result = run(zabbix_problem_summary, capsys, {"api_url": server.url, "api_token": TOKEN})[1]
     assert result["facts"]["assessment"] == {"state": "unavailable", "reasons": ["http_error_status"]}
     assert [seen.path for seen in server.zabbix.seen] == ["/zabbix/api_jsonrpc.php"]
 
 
 def test_oversized_answer_is_not_read(capsys: pytest.CaptureFixture[str], serve: Callable[..., Server]) -> None:
     server = serve("oversized")
-    _, result, _ = run(zabbix_api_reachability, capsys, {"api_url": server.url})
+    result = run(zabbix_api_reachability, capsys, {"api_url": server.url})[1]
     assert result["facts"]["assessment"] == {"state": "unhealthy", "reasons": ["response_too_large"]}
 
 
 def test_slow_api_times_out(capsys: pytest.CaptureFixture[str], serve: Callable[..., Server]) -> None:
     server = serve("slow")
     started = time.monotonic()
-    _, result, _ = run(zabbix_api_reachability, capsys, {"api_url": server.url, "timeout_seconds": 1})
+    result = run(zabbix_api_reachability, capsys, {"api_url": server.url, "timeout_seconds": 1})[1]
     assert result["facts"]["assessment"] == {"state": "unavailable", "reasons": ["timeout"]}
     assert time.monotonic() - started < 2.5
 
@@ -354,7 +267,7 @@ def test_refused_connection_is_unavailable(capsys: pytest.CaptureFixture[str], s
     closed.server_close()
     assert free_port != port
     url = f"http://127.0.0.1:{free_port}/zabbix/api_jsonrpc.php"
-    _, result, _ = run(zabbix_problem_summary, capsys, {"api_url": url, "api_token": TOKEN})
+    result = run(zabbix_problem_summary, capsys, {"api_url": url, "api_token": TOKEN})[1]
     assert result["facts"]["assessment"] == {"state": "unavailable", "reasons": ["connection_failed"]}
 
 
@@ -368,9 +281,11 @@ def test_refused_connection_is_unavailable(capsys: pytest.CaptureFixture[str], s
         ({"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", "timeout_seconds": 600},
          "timeout_seconds must be an integer from 1 to 60"),
         ({"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", "api_token": TOKEN + "\r\nX-Evil: 1"},
-         "api_token must be 1 to 512 printable characters without blanks"),
+         "api_token must be 16 to 512 printable characters without blanks"),
         ({"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", "api_token": ""},
-         "api_token must be 1 to 512 printable characters without blanks"),
+         "api_token must be 16 to 512 printable characters without blanks"),
+        ({"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", "api_token": "qqqq"},
+         "api_token must be 16 to 512 printable characters without blanks"),
         ({"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", "api_token": TOKEN, "command": "id"},
          "Unsupported parameters"),
     ],
@@ -386,6 +301,6 @@ def test_bad_options_fail_with_a_named_error(capsys: pytest.CaptureFixture[str],
 
 
 def test_reachability_takes_no_token(capsys: pytest.CaptureFixture[str]) -> None:
-    code, result, _ = run(zabbix_api_reachability, capsys,
-                          {"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", "api_token": TOKEN})
+    args = {"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", "api_token": TOKEN}
+    code, result = run(zabbix_api_reachability, capsys, args)[:2]
     assert code == 1 and "Unsupported parameters" in result["msg"] and "api_token" in result["msg"]

@@ -1,0 +1,381 @@
+# Copyright: Tecrax developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Parsers shared by the NTP normalizers (``ntp_local_health``, ``ntp_server_health``).
+
+Pure and total: every parser takes text and returns a value or ``None`` (did not parse);
+nothing here raises on input. Raw observations reach the normalizers as *command results*,
+mappings ``{"rc": int | None, "output": str | bytes}`` where ``rc`` ``None`` means the
+program is not installed; a missing key means the command was not run.
+
+Peer identities never leave this module: the chrony reference ID, the ntpd refid and the
+timesyncd server name/address are read only to classify the reference (``reference_kind``)
+or to tell whether a server was contacted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, Mapping
+
+from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+    UNKNOWN,
+    parse_float,
+    parse_int,
+    raw_text,
+)
+
+# Daemon -> systemd units that run it, in the order they are preferred. On Debian and
+# Ubuntu chronyd.service is an alias of chrony.service (other distributions ship only
+# chronyd.service); ntpsec.service carries the aliases ntp.service and ntpd.service, and
+# the classic ntp package ships ntp.service.
+DAEMON_UNITS: dict[str, tuple[str, ...]] = {
+    "chrony": ("chrony.service", "chronyd.service"),
+    "ntpd": ("ntpsec.service", "ntp.service", "ntpd.service"),
+    "systemd_timesyncd": ("systemd-timesyncd.service",),
+}
+UNIT_PROPERTIES = ("LoadState", "ActiveState", "SubState", "UnitFileState")
+# ActiveState values of a unit whose daemon runs.
+RUNNING_STATES = frozenset(("active", "reloading"))
+
+LEAP_STATES = ("normal", "insert_second", "delete_second", "unsynchronized", UNKNOWN)
+SYNCHRONIZED_LEAP = frozenset(("normal", "insert_second", "delete_second"))
+REFERENCE_KINDS = ("ntp_source", "local_clock", "refclock", "none", UNKNOWN)
+
+MAX_STRATUM = 16
+# Offsets, delays and dispersions in seconds: nanosecond resolution, clamped to about
+# three centuries either way (a clock reset to 1970 still fits).
+SECONDS_LIMIT = 1e10
+SECONDS_DIGITS = 9
+COUNTER_LIMIT = 2 ** 53 - 1
+# chrony's reference ID of its own clock (`local` directive): 127.127.1.1.
+_CHRONY_LOCAL_REFID = 0x7F7F0101
+
+_STATE_TOKEN = re.compile(r"[a-z][a-z0-9-]{0,31}\Z")
+_CHRONY_REFERENCE = re.compile(r"([0-9A-Fa-f]{8})\s*\((.*)\)\Z")
+_CHRONY_SYSTEM_TIME = re.compile(r"([0-9]+(?:\.[0-9]+)?) seconds (fast|slow) of NTP time\Z")
+_CHRONY_SECONDS = re.compile(r"([+-]?[0-9]+(?:\.[0-9]+)?) seconds\Z")
+_CHRONY_LEAP = {
+    "Normal": "normal",
+    "Insert second": "insert_second",
+    "Delete second": "delete_second",
+    "Not synchronised": "unsynchronized",
+    "Not synchronized": "unsynchronized",
+}
+_NTP_LEAP_BITS = {"00": "normal", "01": "insert_second", "10": "delete_second", "11": "unsynchronized"}
+_NTP_LEAP_NUMBERS = {"0": "normal", "1": "insert_second", "2": "delete_second", "3": "unsynchronized"}
+_NTPQ_PAIR = re.compile(r"([a-z_]+)=([^,\s]*)")
+_TIMESYNC_MESSAGE = re.compile(r"\{(.*)\}", re.DOTALL)
+
+
+# --- command results -------------------------------------------------------------------
+
+def command_status(result: object) -> str:
+    """``not_collected`` (not run), ``not_installed``, ``failed`` (non-zero exit) or ``ok``."""
+    if not isinstance(result, Mapping):
+        return "not_collected"
+    rc = result.get("rc")
+    if rc is None:
+        return "not_installed"
+    if isinstance(rc, bool) or not isinstance(rc, int):
+        return "not_collected"
+    return "ok" if rc == 0 else "failed"
+
+
+def command_output(result: object) -> str:
+    if not isinstance(result, Mapping):
+        return ""
+    return raw_text(result.get("output"))
+
+
+def blocker(observation: str, status: str) -> str:
+    """Blocker name for an observation that failed with ``status`` (or ``unparsed``)."""
+    return observation + "_" + status
+
+
+# --- systemd units ---------------------------------------------------------------------
+
+def parse_key_values(text: str) -> dict[str, str]:
+    """``Key=Value`` lines (systemctl show, timedatectl show); the last assignment wins."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if sep and key and len(key) <= 64:
+            values[key] = value.strip()
+    return values
+
+
+def state_token(value: object) -> str:
+    """A systemd state word (``active``, ``not-found`` ...) or ``unknown``."""
+    if isinstance(value, str) and _STATE_TOKEN.match(value):
+        return value
+    return UNKNOWN
+
+
+def parse_unit_show(text: str) -> dict[str, str] | None:
+    """``{load_state, active_state, sub_state, unit_file_state}`` from ``systemctl show``.
+
+    Needs ``LoadState`` and ``ActiveState``; an empty ``UnitFileState`` (unit not found)
+    becomes ``unknown``.
+    """
+    values = parse_key_values(text)
+    load, active = state_token(values.get("LoadState")), state_token(values.get("ActiveState"))
+    if UNKNOWN in (load, active):
+        return None
+    return {
+        "load_state": load,
+        "active_state": active,
+        "sub_state": state_token(values.get("SubState")),
+        "unit_file_state": state_token(values.get("UnitFileState")),
+    }
+
+
+def unknown_unit(unit: str) -> dict[str, Any]:
+    return {
+        "unit": unit,
+        "load_state": UNKNOWN,
+        "active_state": UNKNOWN,
+        "sub_state": UNKNOWN,
+        "unit_file_state": UNKNOWN,
+        "active": None,
+    }
+
+
+def _unit_rank(unit: Mapping[str, Any]) -> int:
+    if unit["active"]:
+        return 3
+    return {"loaded": 2, "masked": 1}.get(unit["load_state"], 0)
+
+
+def observe_daemon_units(units: object, daemons: tuple[str, ...]) -> tuple[dict[str, Any], list[str]]:
+    """Per daemon, the state of its most relevant unit, and the blockers met.
+
+    ``units`` maps unit names to command results of ``systemctl show``. The unit reported
+    for a daemon is the first of its candidates that runs, else the first that is loaded,
+    else the first that is masked, else the first one. A daemon none of whose units could
+    be read has every field ``unknown`` and ``active`` ``None``.
+    """
+    source = units if isinstance(units, Mapping) else {}
+    states: dict[str, Any] = {}
+    problems: list[str] = []
+    for daemon in daemons:
+        candidates = []
+        for unit in DAEMON_UNITS[daemon]:
+            result = source.get(unit)
+            status = command_status(result)
+            parsed = parse_unit_show(command_output(result)) if status == "ok" else None
+            if parsed is None:
+                problems.append(status if status != "ok" else "unparsed")
+                continue
+            candidates.append({"unit": unit, **parsed, "active": parsed["active_state"] in RUNNING_STATES})
+        if candidates:
+            states[daemon] = max(candidates, key=_unit_rank)  # max keeps the first of equals
+        else:
+            states[daemon] = unknown_unit(DAEMON_UNITS[daemon][0])
+    blockers = [blocker("unit_states", problems[0])] if problems else []
+    return states, blockers
+
+
+def active_daemons(units: object, daemons: tuple[str, ...]) -> list[str]:
+    """Daemons with a running unit, in the order of ``daemons`` (used by the modules to
+    decide which status commands to run)."""
+    states, _blockers = observe_daemon_units(units, daemons)
+    return [daemon for daemon in daemons if states[daemon]["active"]]
+
+
+# --- chrony ----------------------------------------------------------------------------
+
+def _colon_fields(text: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and len(name) <= 64:
+            fields[" ".join(name.split())] = " ".join(value.split())
+    return fields
+
+
+def _seconds(token: str, minimum: float = -SECONDS_LIMIT) -> float | None:
+    return parse_float(token, minimum, SECONDS_LIMIT, SECONDS_DIGITS)
+
+
+def classify_chrony_reference(value: str) -> str:
+    """Kind of the ``Reference ID`` line of ``chronyc -n tracking`` (never the ID itself)."""
+    match = _CHRONY_REFERENCE.match(value)
+    if not match:
+        return UNKNOWN
+    refid, name = int(match.group(1), 16), match.group(2).strip()
+    if refid == 0:
+        return "none"
+    if refid == _CHRONY_LOCAL_REFID:
+        return "local_clock"
+    if not name:
+        return UNKNOWN
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        # With -n an NTP source is shown by address; anything else is a reference clock's
+        # refid such as GPS or PPS.
+        return "refclock" if name.isascii() and name.isalnum() and len(name) <= 4 else UNKNOWN
+    return "ntp_source"
+
+
+def parse_chrony_tracking(text: str) -> dict[str, Any] | None:
+    """Bounded fields of ``chronyc -n tracking``, or ``None`` without the required lines.
+
+    ``offset_seconds`` is the ``System time`` line, positive when the local clock is ahead
+    of NTP time ("fast"). Requires ``Reference ID``, ``Stratum`` and ``Leap status``.
+    """
+    fields = _colon_fields(text)
+    leap = _CHRONY_LEAP.get(fields.get("Leap status", ""))
+    stratum = parse_int(fields.get("Stratum", ""), 0, MAX_STRATUM)
+    reference = fields.get("Reference ID")
+    if leap is None or stratum is None or reference is None:
+        return None
+    system_time = _CHRONY_SYSTEM_TIME.match(fields.get("System time", ""))
+    offset = None
+    if system_time:
+        offset = _seconds(system_time.group(1), 0.0)
+        if offset is not None and system_time.group(2) == "slow":
+            offset = -offset
+    return {
+        "leap_status": leap,
+        "stratum": stratum,
+        "reference_kind": classify_chrony_reference(reference),
+        "offset_seconds": offset,
+        "root_delay_seconds": _chrony_seconds(fields.get("Root delay", "")),
+        "root_dispersion_seconds": _chrony_seconds(fields.get("Root dispersion", "")),
+    }
+
+
+def _chrony_seconds(value: str) -> float | None:
+    match = _CHRONY_SECONDS.match(value)
+    return _seconds(match.group(1), 0.0) if match else None
+
+
+def parse_chrony_serverstats(text: str) -> dict[str, Any] | None:
+    """``{ntp_packets_received, ntp_packets_dropped}`` of ``chronyc -n serverstats``."""
+    fields = _colon_fields(text)
+    received = parse_int(fields.get("NTP packets received", ""), 0, COUNTER_LIMIT)
+    if received is None:
+        return None
+    return {
+        "ntp_packets_received": received,
+        "ntp_packets_dropped": parse_int(fields.get("NTP packets dropped", ""), 0, COUNTER_LIMIT),
+    }
+
+
+# --- ntpd (ntpq) -----------------------------------------------------------------------
+
+def parse_ntpq_variables(text: str) -> dict[str, Any] | None:
+    """Fields of ``ntpq -c 'rv 0 leap,stratum,offset,rootdelay,rootdisp'``.
+
+    ntpq prints offsets, delays and dispersions in milliseconds; they are returned in
+    seconds. ntpd's ``offset`` is the server's offset relative to this host, so the local
+    clock is ahead when it is negative: ``offset_seconds`` flips the sign to match
+    chrony's "fast is positive". Requires ``leap`` and ``stratum``.
+    """
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        for key, value in _NTPQ_PAIR.findall(line):
+            values.setdefault(key, value)
+    leap = _NTP_LEAP_BITS.get(values.get("leap", "")) or _NTP_LEAP_NUMBERS.get(values.get("leap", ""))
+    stratum = parse_int(values.get("stratum", ""), 0, MAX_STRATUM)
+    if leap is None or stratum is None:
+        return None
+    offset = _milliseconds(values.get("offset", ""), -SECONDS_LIMIT)
+    return {
+        "leap_status": leap,
+        "stratum": stratum,
+        "offset_seconds": -offset if offset else offset,
+        "root_delay_seconds": _milliseconds(values.get("rootdelay", ""), 0.0),
+        "root_dispersion_seconds": _milliseconds(values.get("rootdisp", ""), 0.0),
+    }
+
+
+def _milliseconds(token: str, minimum: float) -> float | None:
+    value = parse_float(token, minimum * 1000, SECONDS_LIMIT * 1000, SECONDS_DIGITS + 3)
+    return None if value is None else round(value / 1000, SECONDS_DIGITS)
+
+
+# --- timedatectl -----------------------------------------------------------------------
+
+def _yes_no(value: object) -> bool | None:
+    return {"yes": True, "no": False}.get(value) if isinstance(value, str) else None
+
+
+def parse_timedatectl_show(text: str) -> dict[str, Any] | None:
+    """``{ntp_enabled, ntp_synchronized, can_ntp}`` of ``timedatectl show``.
+
+    ``NTPSynchronized`` is the kernel's "clock synchronized" flag; requires it.
+    """
+    values = parse_key_values(text)
+    synchronized = _yes_no(values.get("NTPSynchronized"))
+    if synchronized is None:
+        return None
+    return {
+        "ntp_enabled": _yes_no(values.get("NTP")),
+        "ntp_synchronized": synchronized,
+        "can_ntp": _yes_no(values.get("CanNTP")),
+    }
+
+
+def parse_timesync_show(text: str) -> dict[str, Any] | None:
+    """``{reference_kind, leap_status}`` of systemd-timesyncd from
+    ``timedatectl show-timesync --all``.
+
+    The reference is an ``ntp_source`` once a server answered (``NTPMessage`` carries a
+    stratum), else ``none``; ``leap_status`` is that answer's leap indicator. The server's
+    name and address are not kept. Requires the ``ServerAddress`` property (printed,
+    possibly empty, with ``--all``).
+    """
+    values = parse_key_values(text)
+    if "ServerAddress" not in values:
+        return None
+    message = _TIMESYNC_MESSAGE.search(values.get("NTPMessage", ""))
+    fields: dict[str, str] = {}
+    if message:
+        for item in message.group(1).split(","):
+            key, sep, value = item.partition("=")
+            if sep:
+                fields[key.strip()] = value.strip()
+    answered = bool(values["ServerAddress"]) and parse_int(fields.get("Stratum", "")) is not None
+    return {
+        "reference_kind": "ntp_source" if answered else "none",
+        "leap_status": _NTP_LEAP_NUMBERS.get(fields.get("Leap", ""), UNKNOWN) if answered else UNKNOWN,
+    }
+
+
+# --- UDP sockets -----------------------------------------------------------------------
+
+def parse_udp_listening(text: str, port: int = 123) -> bool | None:
+    """Whether /proc/net/udp{,6} text has an unconnected socket bound to ``port``.
+
+    ``None`` when no table header was found (not the expected file).
+    """
+    seen_header = False
+    wanted = "%04X" % port
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 4:
+            continue
+        if words[0] == "sl":
+            seen_header = True
+            continue
+        local, remote = words[1], words[2]
+        if local.rpartition(":")[2].upper() == wanted and set(remote.replace(":", "")) <= {"0"}:
+            return True
+    return False if seen_header else None
+
+
+# --- one observation -------------------------------------------------------------------
+
+def observe(result: object, observation: str, parser: Any) -> tuple[Any, str | None]:
+    """Parse one command result: ``(value, None)`` or ``(None, blocker)``."""
+    status = command_status(result)
+    if status != "ok":
+        return None, blocker(observation, status)
+    value = parser(command_output(result))
+    if value is None:
+        return None, blocker(observation, "unparsed")
+    return value, None

@@ -1,0 +1,58 @@
+# Copyright: Tecrax developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""What the three Zabbix modules share: their options and the checks of those options."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Callable, Dict, Optional
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import FactsContractError
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_api import (
+    ZabbixOptionError,
+    check_timeout,
+    parse_endpoint,
+)
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_facts import Call
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_transport import ZabbixClient
+
+ENDPOINT_OPTIONS: Dict[str, Any] = {
+    "api_url": {"type": "str", "required": True},
+    "ca_file": {"type": "str"},
+    "timeout_seconds": {"type": "int", "default": 10},
+}
+TOKEN_OPTIONS: Dict[str, Any] = {
+    "api_token": {"type": "str", "required": True, "no_log": True},
+}
+# Zabbix generates 64 hex digits. Printable ASCII without blanks keeps a token from breaking
+# out of the header or the JSON body; the minimum length matters because Ansible masks a no_log
+# value wherever it appears in the result, and a short one would mangle the facts.
+_CREDENTIAL = re.compile(r"[\x21-\x7e]{16,512}\Z")
+
+Observe = Callable[[Call, str], Dict[str, Any]]
+
+
+def run_observation(observe: Observe, name: str, authenticated: bool) -> None:
+    """Build the module, check its options, run ``observe`` and exit with the facts."""
+    options = dict(ENDPOINT_OPTIONS, **(TOKEN_OPTIONS if authenticated else {}))
+    module = AnsibleModule(argument_spec=options, supports_check_mode=True)
+    params = module.params
+    credential: Optional[str] = params.get("api_token") if authenticated else None
+    try:
+        endpoint = parse_endpoint(params["api_url"], params["ca_file"])
+        timeout = check_timeout(params["timeout_seconds"])
+        if authenticated and (not isinstance(credential, str) or not _CREDENTIAL.match(credential)):
+            raise ZabbixOptionError("api_token must be 16 to 512 printable characters without blanks")
+        if params["ca_file"] is not None and not (
+                os.path.isfile(params["ca_file"]) and os.access(params["ca_file"], os.R_OK)):
+            raise ZabbixOptionError("ca_file is not a readable file")
+    except ZabbixOptionError as exc:
+        module.fail_json(msg="%s: %s" % (name, exc))
+    client = ZabbixClient(endpoint, params["ca_file"], timeout, credential)
+    try:
+        facts = observe(client.call, endpoint.scheme)
+    except FactsContractError as exc:
+        module.fail_json(msg="%s produced facts that break their contract: %s" % (name, exc))
+    module.exit_json(changed=False, facts=facts)
