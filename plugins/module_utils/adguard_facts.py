@@ -32,6 +32,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.service_probes import (
     DNS_NETWORK_ERROR,
     HTTP_FAILURES,
     HTTP_PROTOCOL_ERROR,
+    TLS_REQUIRED,
     TRANSPORT_ERROR,
     DnsExchange,
     HttpExchange,
@@ -99,11 +100,14 @@ def login_observation(exchange: Any, scheme: Any) -> Dict[str, Any]:
     status = _http_status(exchange)
     if status is None:
         return {"outcome": _no_answer_outcome(exchange), "http_status": None, "scheme": scheme, "tls_verified": False}
+    if scheme == "https" and exchange.tls_verified is not True:
+        # An https answer that did not come over verified TLS never counts.
+        return {"outcome": TLS_REQUIRED, "http_status": None, "scheme": scheme, "tls_verified": False}
     return {
         "outcome": EXPECTED_STATUS if status in HEALTHY_LOGIN_STATUSES else UNEXPECTED_STATUS,
         "http_status": status,
         "scheme": scheme,
-        "tls_verified": scheme == "https" and exchange.tls_verified is True,
+        "tls_verified": scheme == "https",
     }
 
 

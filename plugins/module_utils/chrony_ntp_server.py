@@ -440,7 +440,9 @@ def _reasons(outcome: Outcome, seen: Observation, current: Mapping[str, Any],
     if serving:
         if current["present"] is False and outcome.desired_state == "unspecified":
             reasons.append("managed_file_absent")
-        if config_present is False and current["present"]:
+        if current["present"] and not current["managed_header"]:
+            reasons.append("managed_header_missing")
+        elif config_present is False and current["present"]:
             reasons.append("config_not_loaded")
         if listening is False:
             reasons.append("udp_123_not_listening")

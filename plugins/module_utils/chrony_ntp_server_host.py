@@ -259,13 +259,16 @@ def _verification_failure(seen: Observation, subnets: Sequence[str], serving: bo
 
 
 def _read_optional(path: str, limit: int = MAX_FILE_BYTES) -> Tuple[bool, Optional[bytes]]:
+    """(readable, content or None when absent); a file larger than ``limit`` is unreadable:
+    a digest or a restore of a truncated copy would be wrong."""
     try:
         with open(path, "rb") as stream:
-            return True, stream.read(limit + 1)
+            content = stream.read(limit + 1)
     except FileNotFoundError:
         return True, None
     except OSError:
         return False, None
+    return (False, None) if len(content) > limit else (True, content)
 
 
 def atomic_write(path: str, content: bytes, mode: int) -> None:
@@ -344,7 +347,7 @@ def apply(host: ChronyHost, desired_state: str, subnets: Sequence[str], check_mo
     readable, before_content = host.read_managed()
     if not readable:
         return _refused(host, "apply", desired_state, subnets, check_mode, "managed_file_unreadable",
-                        "the managed chrony file exists but cannot be read")
+                        "the managed chrony file exists but cannot be read (or is larger than 64 KiB)")
     desired = desired_content(desired_state, subnets)
     before = file_state(before_content)
     diff = _diff(before_content, desired)
@@ -454,7 +457,7 @@ def rollback(host: ChronyHost, check_mode: bool) -> Result:
     file_readable, current_content = host.read_managed()
     if not file_readable:
         return _refused(host, "rollback", "previous", [], check_mode, "managed_file_unreadable",
-                        "the managed chrony file exists but cannot be read")
+                        "the managed chrony file exists but cannot be read (or is larger than 64 KiB)")
     previous: Optional[bytes] = None
     if record["previous_present"]:
         previous_readable, previous = host.read_previous(record["generation"])

@@ -144,7 +144,7 @@ def _read_answers(message: bytes, offset: int, count: int) -> Tuple[List[Name], 
     """Owners of the A/IN records and (owner, target) of the CNAME/IN records."""
     addresses: List[Name] = []
     aliases: List[Tuple[Name, Name]] = []
-    for _ in range(count):
+    for _record in range(count):
         owner, offset = _read_name(message, offset)
         if offset + _RR_FIXED.size > len(message):
             raise _Malformed()

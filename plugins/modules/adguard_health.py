@@ -60,7 +60,8 @@ options:
   ca_file:
     description:
       - Absolute path, on the host running the module, of the PEM file with the CA certificate(s)
-        that issued the web interface's certificate.
+        that issued the web interface's certificate, or with the web interface's self-signed
+        certificate itself.
       - Required with an C(https) O(web_url) and the only trust anchor used (the system trust store
         is not consulted); the certificate's name must match the URL's host. Refused with C(http).
     type: str
@@ -143,6 +144,16 @@ facts:
       returned: always
       type: dict
       sample: {"state": "unhealthy", "reasons": ["dns_nxdomain"]}
+      contains:
+        state:
+          description: V(healthy), V(unhealthy) or V(unavailable).
+          returned: always
+          type: str
+        reasons:
+          description: The problems, present unless healthy.
+          returned: when not healthy
+          type: list
+          elements: str
     non_claims:
       description: What these facts do not claim.
       returned: always

@@ -117,6 +117,16 @@ facts:
       returned: always
       type: dict
       sample: {"state": "healthy"}
+      contains:
+        state:
+          description: V(healthy), V(unhealthy) or V(unavailable).
+          returned: always
+          type: str
+        reasons:
+          description: The problems, present unless healthy.
+          returned: when not healthy
+          type: list
+          elements: str
     non_claims:
       description: What these facts do not claim.
       returned: always

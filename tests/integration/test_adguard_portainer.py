@@ -269,3 +269,5 @@ def test_plain_http_portainer_url_is_refused_before_anything_runs(
     )
     assert "runner" not in failure  # no Ansible run
     assert KEY[PORTAINER] not in outcome.facts
+    assert (outcome.runtime_receipt["success"], outcome.runtime_receipt["error_class"]) == (False, "validation_failed")
+    assert outcome.evidence_verified, outcome.evidence_checks

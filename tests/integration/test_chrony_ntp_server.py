@@ -419,6 +419,11 @@ def test_killed_apply_leaves_old_or_new_content_and_the_next_apply_finishes_it(w
 
     finished = apply(governed, env, server.name)
     assert finished.state == "completed" and finished.validation_passed, finished.last_failure
+    applied = finished.step_data("apply")
+    # New content already in place: the apply finished the interrupted transaction (restart
+    # and verify) rather than reporting no change. Old content: an ordinary replace.
+    assert applied["changed"] is True
+    assert applied["facts"]["file_action"] == ("none" if content == new else "replace")
     assert read_file(lab, server, MANAGED_FILE) == new
     assert backup_record(lab, server)["phase"] == "applied"
 

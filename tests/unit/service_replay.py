@@ -136,7 +136,7 @@ class HttpReplayServer:
                     return
                 request += chunk
             self.requests.append(request)
-            head, _, body = self._raw.partition(b"\r\n\r\n")
+            head, _separator, body = self._raw.partition(b"\r\n\r\n")
             connection.sendall(head + b"\r\n\r\n")
             if self._delay_body:
                 self._stop.wait(self._delay_body)

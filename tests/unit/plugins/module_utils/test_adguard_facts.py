@@ -157,6 +157,11 @@ def test_odd_dns_inputs_are_named() -> None:
 def test_http_answer_never_counts_as_verified_tls() -> None:
     facts = observe("addresses", login("login_200", tls_verified=True), "http")
     assert facts["login_page"]["tls_verified"] is False
+    # ... and an https answer that did not come over verified TLS never counts at all.
+    facts = observe("addresses", login("login_200", tls_verified=False), "https")
+    assert facts["login_page"] == {"outcome": "tls_required", "http_status": None, "scheme": "https",
+                                   "tls_verified": False}
+    assert facts["assessment"] == {"state": "unavailable", "reasons": ["login_tls_required"]}
     assert observe("addresses", login("login_200"), "gopher")["login_page"]["scheme"] == "unknown"
 
 

@@ -384,7 +384,27 @@ def test_build_facts_from_any_observation_is_schema_valid(
     )
     restored = failure is not None and action != "read"
     outcome = facts_of.Outcome(action, False, desired, subnets, state, state,
-                             automatic_restore=restored, restore_succeeded=True if restored else None,
-                             failure=None if action == "read" else failure)
+                               automatic_restore=restored, restore_succeeded=True if restored else None,
+                               failure=None if action == "read" else failure)
     facts = facts_of.build_facts_from(outcome, seen)
     assert facts_schema_errors(facts, SCHEMA) == []
+
+
+def test_a_hand_written_file_without_the_header_is_named_as_such(fake: FakeChrony, valid: Any) -> None:
+    fake.managed.write_text("allow 10.20.0.0/16\n")
+    fake._restart()
+    result = valid(chrony.read(fake.host(), "unspecified", []))
+    assert result.facts["config_present"] is False
+    assert result.facts["allow_lines_effective"] is True
+    assert result.facts["assessment"] == {"state": "unhealthy", "reasons": ["managed_header_missing"]}
+
+
+def test_an_oversized_managed_file_is_refused_untouched(fake: FakeChrony, valid: Any) -> None:
+    fake.managed.write_text("# padding\n" * 7000)  # 70 KB, beyond the 64 KiB the module reads
+    before = snapshot(fake.root)
+    result = valid(chrony.apply(fake.host(), "present", SUBNETS, check_mode=False))
+    assert result.failed and result.facts["failure"] == "managed_file_unreadable"
+    assert result.message == ("the managed chrony file exists but cannot be read (or is larger than 64 KiB); "
+                              "nothing was changed")
+    assert "managed_file_unreadable" in result.facts["coverage"]["blockers"]
+    assert snapshot(fake.root) == before

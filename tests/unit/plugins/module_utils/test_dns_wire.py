@@ -189,7 +189,7 @@ def test_pointer_chains_are_bounded() -> None:
     question = name_bytes("q.example") + struct.pack("!HH", 1, 1)
     message = bytearray(header + question)
     previous = 12
-    for _ in range(40):
+    for _pointer in range(40):
         position = len(message)
         message += struct.pack("!H", 0xC000 | previous)
         previous = position
@@ -199,7 +199,7 @@ def test_pointer_chains_are_bounded() -> None:
 
 
 def test_names_longer_than_255_bytes_are_malformed() -> None:
-    long_owner = b"".join(b"\x3f" + b"a" * 63 for _ in range(4)) + b"\x00"
+    long_owner = b"".join(b"\x3f" + b"a" * 63 for _label in range(4)) + b"\x00"
     reply = compose(5, "q.example", answers=[(long_owner, 1, bytes(4))])
     assert parse_reply(reply, 5, "q.example") == MALFORMED
 
@@ -257,6 +257,6 @@ def test_well_formed_replies_count_exactly_the_addresses_of_the_name(
 ) -> None:
     owner = QUESTION_POINTER if compressed else name_bytes(qname)
     answers = [(owner, 1, bytes((192, 0, 2, index % 256))) for index in range(own)]
-    answers += [(name_bytes("x" + qname), 1, bytes(4)) for _ in range(foreign)]
+    answers += [(name_bytes("x" + qname), 1, bytes(4)) for _record in range(foreign)]
     reply = parse_reply(compose(txid, qname, answers=answers), txid, qname)
     assert reply == DnsReply(False, 0, False, True, own)

@@ -25,8 +25,8 @@ from ansible_collections.tecrax.ops.plugins.module_utils.service_endpoints impor
     [
         ("https://adguard.example.org", WebEndpoint("https", "adguard.example.org", 443, "")),
         ("http://192.0.2.10:3000/", WebEndpoint("http", "192.0.2.10", 3000, "")),
-        ("https://Portainer.Example.ORG.:9443/ops/portainer/", WebEndpoint("https", "portainer.example.org", 9443,
-                                                                            "/ops/portainer")),
+        ("https://Portainer.Example.ORG.:9443/ops/portainer/",
+         WebEndpoint("https", "portainer.example.org", 9443, "/ops/portainer")),
         ("https://[2001:db8::1]:8443/a", WebEndpoint("https", "2001:db8::1", 8443, "/a")),
         ("http://localhost", WebEndpoint("http", "localhost", 80, "")),
     ],

@@ -39,10 +39,10 @@ def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """A recorded host: commands answer from test data, files live under tmp_path."""
     lists = tmp_path / "lists"
     lists.mkdir()
-    (lists / "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages").write_text("Package: x\n")
-    (lists / "deb.debian.org_debian_dists_bookworm_InRelease").write_text("")
+    (lists / "mirror.example.invalid_debian_dists_bookworm_main_binary-amd64_Packages").write_text("Package: x\n")
+    (lists / "mirror.example.invalid_debian_dists_bookworm_InRelease").write_text("")
     (lists / "partial").mkdir()
-    os.utime(lists / "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages", (0, 1000))
+    os.utime(lists / "mirror.example.invalid_debian_dists_bookworm_main_binary-amd64_Packages", (0, 1000))
     proc = tmp_path / "proc"
     proc.mkdir()
     (proc / "randomize_va_space").write_text("2\n")
