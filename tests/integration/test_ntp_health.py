@@ -32,11 +32,11 @@ pytestmark = pytest.mark.lab
 
 @pytest.fixture(scope="module")
 def hosts(lab: Any) -> dict[str, Any]:
-    server, client = lab.boot(["ntp-srv", "ntp-cli"], provision=ntp_lab.provision_chrony_client)
+    server, client = lab.boot(["health-srv", "health-cli"], provision=ntp_lab.provision_chrony_client)
     ntp_lab.write_host_file(lab, server, ntp_lab.SERVER_CONF,
                             f"local stratum {ntp_lab.SERVER_STRATUM}\nallow {lab.network.subnet}\n")
     lab.exec(server, ["systemctl", "restart", "chrony.service"], check=True)
-    (timesyncd,) = lab.boot(["ntp-tsd"], flavor=ntp_lab.TIMESYNCD_FLAVOR)
+    (timesyncd,) = lab.boot(["health-tsd"], flavor=ntp_lab.TIMESYNCD_FLAVOR)
     ntp_lab.point_chrony_at(lab, client, server.address)
     ntp_lab.point_timesyncd_at(lab, timesyncd, server.address)
     return {"server": server, "client": client, "timesyncd": timesyncd}

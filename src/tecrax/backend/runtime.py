@@ -44,7 +44,6 @@ _AUTH_MARKERS = (
     "remote host identification has changed",
     "no matching host key",
 )
-# A slash after a colon is a prefix length (fc00::/7), not a path.
 _UNREACHABLE_REASONS = (
     ("no route to host", "no route to host"),
     ("connection refused", "connection refused"),
@@ -55,10 +54,10 @@ _UNREACHABLE_REASONS = (
     ("connection reset", "connection reset"),
     ("connection closed", "connection closed by the target"),
 )
-# A path starts with a letter, dot, underscore or tilde after its slash; "/24" and
-# "fc00::/7" are prefix lengths of networks named in messages.
 # Secret inputs: resolved from inventory.<target>.<block>.<ref key> by RExecOp's secret resolver.
 SECRET_INPUTS = {"zabbix_api_token": ("zabbix", "api_token_secret_ref")}
+# A path starts with a letter, dot, underscore or tilde after its slash; "/24" and
+# "fc00::/7" are prefix lengths of networks named in messages.
 _PATH = re.compile(r"(?<![\w.:-])/(?=[A-Za-z_.~])[^\s'\"]+")
 
 
@@ -195,13 +194,8 @@ class AnsibleBackend:
         ref = config.identity_file_secret_ref
         if config.connection == "local" or ref is None:
             return None
-        resolver = self._secret_resolver
-        if resolver is None:
-            from rexecop.secrets.resolver import default_secret_resolver
-
-            resolver = self._secret_resolver = default_secret_resolver()
         try:
-            value = str(resolver.resolve(ref))
+            value = str(self._resolver().resolve(ref))
         except Exception:  # noqa: BLE001 - resolver errors may quote environment names
             raise Failure(AUTH_FAILED, f"identity secret {ref} could not be resolved") from None
         if value.lstrip().startswith("-----BEGIN"):
