@@ -177,6 +177,13 @@ check_build() {
             || { echo "ansible-doc failed for role $name" >&2; return 1; }
         echo "rendered role $NAMESPACE.$NAME.$name ($(wc -l <"$WORK/doc-role-$name.txt") lines)"
     done
+    # What a galaxy user runs first: a playbook of the installed collection by its FQCN.
+    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$PY" \
+        "$NAMESPACE.$NAME.host_inventory" >"$WORK/playbook.txt" \
+        || { tail -20 "$WORK/playbook.txt" >&2; echo "ansible-playbook $NAMESPACE.$NAME.host_inventory failed" >&2; return 1; }
+    grep -q "ok=1 .*failed=0" "$WORK/playbook.txt" \
+        || { echo "ansible-playbook $NAMESPACE.$NAME.host_inventory did not report ok=1" >&2; return 1; }
+    echo "ran playbook $NAMESPACE.$NAME.host_inventory from the installed collection"
 }
 
 SUMMARY=()
