@@ -221,10 +221,18 @@ def _print_report(out: _Printer, report: Any, final_state: str) -> None:
     if report.evidence_checks:
         failed = [check.name for check in report.evidence_checks if not check.passed]
         status = "verified" if not failed else "NOT verified: " + ", ".join(failed)
-        out.line(f"  evidence  {report.evidence_dir} ({status})")
+        out.line(f"  evidence  {_shown_path(report.evidence_dir)} ({status})")
     else:
-        out.line(f"  evidence  {report.evidence_dir} (no bundle)")
+        out.line(f"  evidence  {_shown_path(report.evidence_dir)} (no bundle)")
     out.line(f"  operation {report.operation_id}")
+
+
+def _shown_path(path: Path) -> str:
+    """Relative to the working directory when inside it, so the line stays short."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _fact_lines(facts: Mapping[str, Any], prefix: str = "") -> list[str]:
