@@ -20,7 +20,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-APT_PACKAGES=(debootstrap systemd-container iproute2 openssh-client git shellcheck)
+APT_PACKAGES=(debootstrap systemd-container iproute2 openssh-client openssl util-linux git shellcheck)
 PYTHON="${TECRAX_PYTHON:-python3.11}"
 VENV="$ROOT/.venv"
 VPY="$VENV/bin/python"
