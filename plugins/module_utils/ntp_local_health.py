@@ -34,6 +34,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.time_sync import (
     SYNCHRONIZED_LEAP,
+    first_active_daemon,
     observe,
     observe_daemon_units,
     parse_chrony_tracking,
@@ -63,8 +64,7 @@ NON_CLAIMS = (
 
 def daemon_in_charge(units: object) -> str | None:
     """The running daemon whose status decides (used by the module before collecting it)."""
-    states, _blockers = observe_daemon_units(units, DAEMONS)
-    return next((daemon for daemon in DAEMONS if states[daemon]["active"]), None)
+    return first_active_daemon(units, DAEMONS)
 
 
 def normalize_ntp_local_health(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
 from ansible_collections.tecrax.ops.plugins.module_utils.time_sync import (
     MAX_STRATUM,
     SYNCHRONIZED_LEAP,
+    first_active_daemon,
     observe,
     observe_daemon_units,
     parse_chrony_serverstats,
@@ -57,8 +58,7 @@ NON_CLAIMS = (
 
 def server_daemon(units: object) -> str | None:
     """The running NTP daemon the module collects status from (chrony before ntpd)."""
-    states, _blockers = observe_daemon_units(units, DAEMONS)
-    return next((daemon for daemon in DAEMONS if states[daemon]["active"]), None)
+    return first_active_daemon(units, DAEMONS)
 
 
 def normalize_ntp_server_observation(raw: Mapping[str, Any]) -> dict[str, Any]:

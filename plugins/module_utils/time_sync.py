@@ -177,6 +177,12 @@ def observe_daemon_units(units: object, daemons: tuple[str, ...]) -> tuple[dict[
     return states, blockers
 
 
+def first_active_daemon(units: object, daemons: tuple[str, ...]) -> str | None:
+    """The first of ``daemons`` (in their order of precedence) whose unit is active."""
+    states, _blockers = observe_daemon_units(units, daemons)
+    return next((daemon for daemon in daemons if states[daemon]["active"]), None)
+
+
 def active_daemons(units: object, daemons: tuple[str, ...]) -> list[str]:
     """Daemons with a running unit, in the order of ``daemons`` (used by the modules to
     decide which status commands to run)."""

@@ -193,17 +193,26 @@ def _inventory(raw: Any, connection: str = "ssh") -> dict[str, InventoryHost]:
     return hosts
 
 
-def _optional_network_device(value: Any, key: str, local: bool) -> dict[str, Any] | None:
-    """``{wrapper_path, timeout_seconds}`` of a network device, or ``None`` when absent."""
+def _controller_block(value: Any, key: str, local: bool, known: frozenset[str], why: str) -> Mapping[str, Any] | None:
+    """A settings block of a controller-side target, or None when absent: it needs
+    ``connection: local``, must be a mapping and may use only the ``known`` keys."""
     if value is None:
         return None
     if not local:
-        raise ConfigError(f"{key} needs connection: local (the wrapper runs on the controller)")
+        raise ConfigError(f"{key} needs connection: local ({why})")
     if not isinstance(value, Mapping):
         raise ConfigError(f"{key} must be a mapping")
-    unknown = sorted(str(name) for name in value if name not in _NETWORK_DEVICE_KEYS)
+    unknown = sorted(str(name) for name in value if name not in known)
     if unknown:
         raise ConfigError(f"unknown key(s) in {key}: {', '.join(unknown)}")
+    return value
+
+
+def _optional_network_device(value: Any, key: str, local: bool) -> dict[str, Any] | None:
+    """``{wrapper_path, timeout_seconds}`` of a network device, or ``None`` when absent."""
+    value = _controller_block(value, key, local, _NETWORK_DEVICE_KEYS, "the wrapper runs on the controller")
+    if value is None:
+        return None
     path = _optional_absolute_path(value.get("wrapper_path"), f"{key}.wrapper_path")
     if (
         path is None
@@ -220,15 +229,9 @@ def _optional_network_device(value: Any, key: str, local: bool) -> dict[str, Any
 
 def _optional_zabbix(value: Any, key: str, local: bool) -> dict[str, Any] | None:
     """``{api_url, ca_file?, api_token_secret_ref?, timeout_seconds}`` of a Zabbix API target."""
+    value = _controller_block(value, key, local, _ZABBIX_KEYS, "the API is called from the controller")
     if value is None:
         return None
-    if not local:
-        raise ConfigError(f"{key} needs connection: local (the API is called from the controller)")
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{key} must be a mapping")
-    unknown = sorted(str(name) for name in value if name not in _ZABBIX_KEYS)
-    if unknown:
-        raise ConfigError(f"unknown key(s) in {key}: {', '.join(unknown)}")
     ca_file = _optional_absolute_path(value.get("ca_file"), f"{key}.ca_file")
     validator = zabbix_validator()
     try:
@@ -258,15 +261,9 @@ def _optional_service(value: Any, key: str, local: bool, service: str) -> dict[s
     (``<service>_settings`` in service_endpoints.py), or None when absent."""
     if value is None:
         return None
-    if not local:
-        raise ConfigError(f"{key} needs connection: local (the check runs on the controller)")
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{key} must be a mapping")
     validator = service_endpoints_validator()
-    known = getattr(validator, f"{service.upper()}_KEYS")
-    unknown = sorted(str(name) for name in value if name not in known)
-    if unknown:
-        raise ConfigError(f"unknown key(s) in {key}: {', '.join(unknown)}")
+    known = frozenset(getattr(validator, f"{service.upper()}_KEYS"))
+    value = _controller_block(value, key, local, known, "the check runs on the controller")
     try:
         return dict(getattr(validator, f"{service}_settings")(value))
     except validator.EndpointOptionError as exc:
@@ -274,31 +271,14 @@ def _optional_service(value: Any, key: str, local: bool, service: str) -> dict[s
         raise ConfigError(f"{key}.{exc}") from None
 
 
-@lru_cache(maxsize=1)
 def service_endpoints_validator() -> ModuleType:
-    """The collection's AdGuard/Portainer endpoint rules, loaded by file path (no Ansible import)."""
-    path = collection_root().joinpath(*SERVICE_ENDPOINTS_VALIDATOR)
-    spec = importlib.util.spec_from_file_location("tecrax_collection_service_endpoints", path)
-    if spec is None or spec.loader is None:
-        raise ConfigError("the bundled collection has no service endpoint validator")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses looks its module up while the class is created
-    spec.loader.exec_module(module)
-    return module
+    """The collection's AdGuard/Portainer endpoint rules."""
+    return _collection_module(SERVICE_ENDPOINTS_VALIDATOR)
 
 
-@lru_cache(maxsize=1)
 def zabbix_validator() -> ModuleType:
-    """The collection's Zabbix endpoint rules, loaded by file path (no Ansible import needed)."""
-    path = collection_root().joinpath(*ZABBIX_VALIDATOR)
-    spec = importlib.util.spec_from_file_location("tecrax_collection_zabbix_api", path)
-    if spec is None or spec.loader is None:
-        raise ConfigError("the bundled collection has no Zabbix endpoint validator")
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses looks its module up in sys.modules while the class is created.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The collection's Zabbix endpoint rules."""
+    return _collection_module(ZABBIX_VALIDATOR)
 
 
 def _optional_subnets(value: Any, prefix: str) -> tuple[str, ...] | None:
@@ -312,14 +292,22 @@ def _optional_subnets(value: Any, prefix: str) -> tuple[str, ...] | None:
         raise ConfigError(prefix + str(exc)) from None
 
 
-@lru_cache(maxsize=1)
 def subnet_validator() -> ModuleType:
-    """The collection's subnet validator, loaded by file path (no Ansible import needed)."""
-    path = collection_root().joinpath(*SUBNET_VALIDATOR)
-    spec = importlib.util.spec_from_file_location("tecrax_collection_ntp_subnets", path)
-    if spec is None or spec.loader is None:
-        raise ConfigError("the bundled collection has no subnet validator")
+    """The collection's allowed-subnets validator."""
+    return _collection_module(SUBNET_VALIDATOR)
+
+
+@lru_cache(maxsize=8)
+def _collection_module(parts: tuple[str, ...]) -> ModuleType:
+    """A pure-stdlib module_utils file of the bundled collection, loaded by path (no Ansible
+    import), so the backend applies exactly the rules the modules apply."""
+    path = collection_root().joinpath(*parts)
+    name = "tecrax_collection_" + path.stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise ConfigError(f"the bundled collection has no {path.name}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses looks its module up while a class is created
     spec.loader.exec_module(module)
     return module
 
