@@ -117,12 +117,20 @@ def _run(args: argparse.Namespace) -> int:
         runtime_root,
     )
 
+    from tecrax.operator_files import OperatorFileError, check_catalog, check_environment
+
     out = _Printer(quiet=args.json)
     try:
         for path in (args.env, args.catalog):
             if path is not None and not path.is_file():
                 raise OperationError(f"file not found: {path}")
         builtin = args.env is None and args.catalog is None
+        if not builtin and not args.target:
+            raise OperationError("--target is required with --env or --catalog")
+        if args.env is not None:
+            check_environment(args.env)
+        if args.catalog is not None:
+            check_catalog(args.catalog, args.target)
         request = RunRequest(
             intent=args.intent,
             target=args.target or DEFAULT_TARGET,
@@ -142,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
             operations.approve(operation_id, args.approve_by)
             out.line(f"  approved  {operation_id} by {args.approve_by} (recorded by RExecOp)")
         final_state = operations.start(operation_id, out.progress)
-    except OperationError as exc:
+    except (OperationError, OperatorFileError) as exc:
         print(f"tecrax: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     report = operations.report(operation_id)

@@ -161,7 +161,8 @@ def test_target_without_zabbix_settings_is_refused(no_playbook_runs: list[Any]) 
         ({"api_url": "http://zabbix.example.org/zabbix/api_jsonrpc.php", "ca_file": "/etc/ssl/ca.pem"},
          "inventory.zabbix-01.zabbix.ca_file is only used with an https api_url"),
         ({"api_url": "https://zabbix.example.org/zabbix/api_jsonrpc.php", "ca_file": "relative/ca.pem"},
-         "inventory.zabbix-01.zabbix.ca_file must be an absolute path without spaces or '..'"),
+         "inventory.zabbix-01.zabbix.ca_file must be an absolute path without spaces or '..', of letters, digits"
+         " and '._+@-/' only"),
         ({"api_url": "http://zabbix.example.org/zabbix/api_jsonrpc.php?debug=1"},
          "inventory.zabbix-01.zabbix.api_url must not have a query or fragment"),
         ({"api_url": "http://zabbix.example.org/zabbix/index.php"},

@@ -35,6 +35,7 @@ _TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _SECRET_REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9._+@/-]{0,4095}")
 
 # Keys RExecOp itself reads from every connector entry; accepted and ignored here.
 _RUNTIME_KEYS = frozenset({"enabled", "backend", "description"})
@@ -128,9 +129,9 @@ def parse_connector_config(raw: Mapping[str, Any] | None) -> ConnectorConfig:
     config = ConnectorConfig(
         connection=connection,
         user=_optional_user(raw.get("user"), "user"),
-        known_hosts_file=_optional_absolute_path(raw.get("known_hosts_file"), "known_hosts_file"),
+        known_hosts_file=optional_absolute_path(raw.get("known_hosts_file"), "known_hosts_file"),
         identity_file_secret_ref=_optional_secret_ref(raw.get("identity_file_secret_ref")),
-        python_interpreter=_optional_absolute_path(
+        python_interpreter=optional_absolute_path(
             raw.get("python_interpreter"), "python_interpreter"
         ),
         timeout_seconds=_bounded_int(
@@ -182,7 +183,7 @@ def _inventory(raw: Any, connection: str = "ssh") -> dict[str, InventoryHost]:
             ),
             port=_bounded_int(spec.get("port", 22), f"inventory.{target}.port", 1, 65535),
             user=_optional_user(spec.get("user"), f"inventory.{target}.user"),
-            python_interpreter=_optional_absolute_path(
+            python_interpreter=optional_absolute_path(
                 spec.get("python_interpreter"), f"inventory.{target}.python_interpreter"
             ),
             allowed_subnets=_optional_subnets(spec.get("allowed_subnets"), f"inventory.{target}."),
@@ -213,7 +214,7 @@ def _optional_network_device(value: Any, key: str, local: bool) -> dict[str, Any
     value = _controller_block(value, key, local, _NETWORK_DEVICE_KEYS, "the wrapper runs on the controller")
     if value is None:
         return None
-    path = _optional_absolute_path(value.get("wrapper_path"), f"{key}.wrapper_path")
+    path = optional_absolute_path(value.get("wrapper_path"), f"{key}.wrapper_path")
     if (
         path is None
         or PurePosixPath(path).name != NETWORK_WRAPPER_NAME
@@ -232,7 +233,7 @@ def _optional_zabbix(value: Any, key: str, local: bool) -> dict[str, Any] | None
     value = _controller_block(value, key, local, _ZABBIX_KEYS, "the API is called from the controller")
     if value is None:
         return None
-    ca_file = _optional_absolute_path(value.get("ca_file"), f"{key}.ca_file")
+    ca_file = optional_absolute_path(value.get("ca_file"), f"{key}.ca_file")
     validator = zabbix_validator()
     try:
         endpoint = validator.parse_endpoint(value.get("api_url"), ca_file)
@@ -264,6 +265,7 @@ def _optional_service(value: Any, key: str, local: bool, service: str) -> dict[s
     validator = service_endpoints_validator()
     known = frozenset(getattr(validator, f"{service.upper()}_KEYS"))
     value = _controller_block(value, key, local, known, "the check runs on the controller")
+    optional_absolute_path(value.get("ca_file"), f"{key}.ca_file")
     try:
         return dict(getattr(validator, f"{service}_settings")(value))
     except validator.EndpointOptionError as exc:
@@ -332,17 +334,22 @@ def _optional_user(value: Any, key: str) -> str | None:
     return value
 
 
-def _optional_absolute_path(value: Any, key: str) -> str | None:
+def optional_absolute_path(value: Any, key: str) -> str | None:
+    """An absolute path of plain characters without '..', or None when absent.
+
+    Paths reach Ansible's connection and interpreter handling, which templates and may pass
+    them to a shell: letters, digits and ``._+@-`` only, so no Jinja delimiter, quote, shell
+    metacharacter or whitespace can be in one."""
     if value is None:
         return None
     if (
         not isinstance(value, str)
-        or not value.startswith("/")
-        or len(value) > 4096
-        or any(ch in value for ch in "\n\r\t\0 ")
+        or not _SAFE_PATH.fullmatch(value)
         or ".." in PurePosixPath(value).parts
     ):
-        raise ConfigError(f"{key} must be an absolute path without spaces or '..'")
+        raise ConfigError(
+            f"{key} must be an absolute path without spaces or '..', of letters, digits and '._+@-/' only"
+        )
     return value
 
 

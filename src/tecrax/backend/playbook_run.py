@@ -4,11 +4,14 @@ Every run gets a fresh private data directory (ansible-runner keeps env files an
 environment into artifacts, so a shared directory would leak state between runs); it is
 removed afterwards. Results are read from ``runner_on_*`` events, never from text output.
 The run covers a list of hosts so that a group target can use the same path later.
+
+Operator values never reach Ansible's templar: ansible-core 2.19 trusts inventory files and
+extra-vars files as templates, so every string in both is written with YAML's ``!unsafe`` tag
+and reaches the module (or the connection plugin) as literal text.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -18,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+import yaml
 
 HostStatus = Literal["ok", "failed", "unreachable", "skipped", "no_result"]
 _EVENT_STATUS: dict[str, HostStatus] = {
@@ -67,8 +72,9 @@ def run_playbook(
 ) -> PlaybookRun:
     """Run ``playbook`` of the collection over ``hosts`` and collect ``module``'s results.
 
-    ``extravars`` (the action's validated inputs) go to ansible-runner's extravars, which
-    outrank every other variable source."""
+    ``extravars`` (the action's validated inputs) go to the private data dir's
+    ``env/extravars``, which ansible-runner passes as ``-e @file``: they outrank every other
+    variable source."""
     import ansible_runner  # imported lazily: backend factories must stay cheap
 
     outcomes: dict[str, HostOutcome] = {}
@@ -87,17 +93,16 @@ def run_playbook(
 
     workdir = Path(tempfile.mkdtemp(prefix="tecrax-run-"))
     try:
-        _prepare_private_data_dir(workdir, collection_root, hosts)
+        _prepare_private_data_dir(workdir, collection_root, hosts, extravars or {})
         started = time.monotonic()
         runner = ansible_runner.run(
             private_data_dir=str(workdir),
             project_dir=str(workdir / "project"),
             playbook=str(collection_root / playbook),
-            inventory=str(workdir / "inventory" / "hosts.json"),
+            inventory=str(workdir / "inventory" / "hosts.yml"),
             limit=",".join(host.name for host in hosts),
             envvars=_ansible_environment(workdir, ssh_args, pipelining),
             cmdline="--check --diff" if check_mode else None,
-            extravars=dict(extravars) if extravars else None,
             timeout=timeout_seconds,
             event_handler=on_event,
             quiet=True,
@@ -114,7 +119,7 @@ def run_playbook(
 
 
 def _prepare_private_data_dir(
-    workdir: Path, collection_root: Path, hosts: Sequence[RunHost]
+    workdir: Path, collection_root: Path, hosts: Sequence[RunHost], extravars: Mapping[str, Any]
 ) -> None:
     os.chmod(workdir, 0o700)
     namespace_dir = workdir / "collections" / "ansible_collections" / "tecrax"
@@ -126,9 +131,32 @@ def _prepare_private_data_dir(
     inventory = {
         "all": {"hosts": {host.name: dict(host.variables) for host in hosts}},
     }
-    (workdir / "inventory" / "hosts.json").write_text(json.dumps(inventory), encoding="utf-8")
+    (workdir / "inventory" / "hosts.yml").write_text(untrusted_yaml(inventory), encoding="utf-8")
+    if extravars:
+        (workdir / "env").mkdir()
+        extravars_file = workdir / "env" / "extravars"
+        extravars_file.touch(mode=0o600)
+        extravars_file.write_text(untrusted_yaml(dict(extravars)), encoding="utf-8")
     # An empty configuration file: no ansible.cfg of the operator or the machine applies.
     (workdir / "ansible.cfg").write_text("[defaults]\n", encoding="utf-8")
+
+
+class _UntrustedDumper(yaml.SafeDumper):
+    """Writes every string *value* as ``!unsafe``; mapping keys stay plain names."""
+
+    def represent_mapping(self, tag: str, mapping: Any, flow_style: Any = None) -> yaml.MappingNode:
+        node = super().represent_mapping(tag, mapping, flow_style)
+        for key_node, _ in node.value:
+            key_node.tag = "tag:yaml.org,2002:str"
+        return node
+
+
+_UntrustedDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar("!unsafe", value))
+
+
+def untrusted_yaml(data: Mapping[str, Any]) -> str:
+    """``data`` as YAML that Ansible loads without ever templating a string in it."""
+    return yaml.dump(data, Dumper=_UntrustedDumper, default_flow_style=False, sort_keys=True)
 
 
 def _ansible_environment(workdir: Path, ssh_args: str, pipelining: bool) -> dict[str, str]:

@@ -20,7 +20,7 @@ from rexecop.connectors import ConnectorRequest, ConnectorResponse
 from tecrax import __version__, collection_root
 from tecrax.backend import progress
 from tecrax.backend.actions import ActionCatalogError, ActionSpec, load_action_catalog
-from tecrax.backend.config import ConfigError, ConnectorConfig, parse_connector_config
+from tecrax.backend.config import ConfigError, ConnectorConfig, optional_absolute_path, parse_connector_config
 from tecrax.backend.digests import collection_digests
 from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest
 from tecrax.backend.playbook_run import PlaybookRun, RunHost, run_playbook
@@ -203,9 +203,13 @@ class AnsibleBackend:
             key_file.write_text(value.strip() + "\n", encoding="utf-8")
             key_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
             return str(key_file)
-        if not value.startswith("/") or not Path(value).is_file():
+        try:
+            path = optional_absolute_path(value, "identity")
+        except ConfigError:
+            path = None
+        if path is None or not Path(path).is_file():
             raise Failure(AUTH_FAILED, f"identity secret {ref} does not name a readable key file")
-        return value
+        return path
 
     def _secret_inputs(self, action: ActionSpec, host: Any, target: str, extravars: dict[str, Any]) -> list[str]:
         """Resolve the action's secret inputs by reference into ``extravars``; return the values.
