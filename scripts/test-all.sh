@@ -143,7 +143,7 @@ phase_collection() {
 
 phase_pytest() {
     local rc=0
-    "$VPY" -m pytest "$@" || rc=$?
+    "$VPY" -m pytest --durations=15 "$@" || rc=$?
     if [[ $rc -eq 5 ]]; then
         echo "test-all: error: pytest collected no tests (exit 5); a run without tests is a failure" >&2
     fi

@@ -142,13 +142,23 @@ def test_stopped_host_fails_transient_with_complete_evidence(
     assert outcome.evidence_verified, outcome.evidence_checks
 
 
-def test_too_small_timeout_is_reported_as_timeout(
+def test_hung_host_command_is_reported_as_timeout(
     tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed
 ) -> None:
+    # The module runs `df -P -k /`; on this host df never returns, so the step can only end
+    # by its timeout, however fast or slow the machine is.
     host = hosts["inv-main"]
-    outcome = governed.run(environment(tmp_path, lab, hosts, connector={"timeout_seconds": 1}), INTENT, host.name)
+    env = environment(tmp_path, lab, hosts, connector={"timeout_seconds": 15})
+    with lab.hang_command(host, "/usr/bin/df") as hung_df:
+        outcome = governed.run(env, INTENT, host.name)
+        assert hung_df.pids(), "the module never reached df: the timeout was not the hang's"
     assert outcome.state == "failed"
     assert outcome.last_failure["error_class"] == "timeout"
+    assert outcome.last_failure["step_id"] == "observe_host_inventory"
+    assert outcome.runtime_receipt.get("success") is not True
+    assert outcome.evidence_verified, outcome.evidence_checks
+    # The fault is gone with the block: the same host observes normally again.
+    assert governed.run(env, INTENT, host.name).state == "completed"
 
 
 def test_refused_key_is_auth_failed(tmp_path: Path, lab: Any, hosts: dict[str, Any]) -> None:

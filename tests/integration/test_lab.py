@@ -104,18 +104,34 @@ def test_stopped_sshd_and_cut_link_are_reversible_faults(lab: Lab, lab_hosts: di
 
     lab.cut_link(gamma)
     try:
-        started = time.monotonic()
         unreachable = lab.ssh(gamma, "true", connect_timeout=2)
         assert unreachable.returncode == 255
-        assert time.monotonic() - started < 10
+        assert any(reason in unreachable.stderr for reason in ("timed out", "No route to host")), unreachable.stderr
         assert lab.exec(gamma, ["true"]).returncode == 0  # the host itself still runs
     finally:
         lab.restore_link(gamma)
     lab.ssh(gamma, "true", check=True)
 
 
+def test_hang_command_blocks_until_the_block_ends(lab: Lab, lab_hosts: dict[str, Host]) -> None:
+    beta = lab_hosts["beta"]
+    with lab.hang_command(beta, "/usr/bin/uname") as hung:
+        caller = subprocess.Popen(command_argv(beta, "uname -s; echo rc=$?"), stdout=subprocess.PIPE, text=True)
+        try:
+            assert wait_for(lambda: len(hung.running()) == 1, timeout=60), "uname never started"
+            assert caller.poll() is None  # still waiting on the hung uname
+        except BaseException:
+            caller.kill()
+            raise
+    # On exit the hung process is killed (SIGKILL: exit status 128 + 9) and uname is itself again.
+    output, _ = caller.communicate(timeout=60)
+    assert output == "rc=137\n"
+    assert lab.ssh(beta, "uname -s", check=True).stdout == "Linux\n"
+    assert lab.exec(beta, ["test", "-e", hung.work_dir]).returncode == 1
+
+
 @pytest.mark.parametrize(("name", "force"), [("delta", False), ("zeta", True)])
-def test_stop_host_makes_ssh_fail_fast(lab: Lab, lab_hosts: dict[str, Host], name: str, force: bool) -> None:
+def test_stop_host_makes_its_address_unreachable(lab: Lab, lab_hosts: dict[str, Host], name: str, force: bool) -> None:
     host = lab.add_host(name)
     lab.ssh(host, "true", check=True)
     namespace = lab.network.namespace(name)
@@ -125,11 +141,11 @@ def test_stop_host_makes_ssh_fail_fast(lab: Lab, lab_hosts: dict[str, Host], nam
 
     lab.stop_host(host, force=force)
 
-    started = time.monotonic()
     result = lab.ssh(host, "true", connect_timeout=5)
-    elapsed = time.monotonic() - started
     assert result.returncode == 255
-    assert elapsed < 3, f"ssh to a stopped host took {elapsed:.1f} s (connect timeout 5 s)"
+    # Nothing answers for the address any more (no neighbour): refused at once by the
+    # kernel rather than waiting out the connect timeout.
+    assert "No route to host" in result.stderr, result.stderr
     assert name not in lab.hosts
     assert not any(is_running(pid) for pid in (nspawn_pid, init_pid) if pid is not None)
     assert not namespace_exists(namespace)

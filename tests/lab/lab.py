@@ -16,9 +16,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import TracebackType
@@ -478,6 +479,40 @@ class Lab:
     def restore_link(self, host: Host | str) -> None:
         set_link_up(self._veth(_host_name(host)), True)
 
+    @contextmanager
+    def hang_command(self, host: Host | str, path: str) -> Iterator[HungCommand]:
+        """While in the block, running `path` on the host blocks forever: a program that
+        records its PID and then sleeps is bind-mounted over `path` in the host's mount
+        namespace (the file itself is untouched). On exit the hung processes are killed
+        and the mount and the program removed, so the host works as before.
+
+        >>> with lab.hang_command(host, "/usr/bin/df") as hung:
+        ...     ...  # run what calls df
+        ...     assert hung.pids()  # df was called and hung
+        """
+        if not path.startswith("/") or any(char.isspace() for char in path):
+            raise LabError(f"hang_command needs an absolute path without whitespace, not {path!r}")
+        hung = HungCommand(self, _host_name(host), path, f"{_HANG_DIR}/{uuid.uuid4().hex}")
+        self.exec(host, ["test", "-f", path], check=True)
+        script = f"#!/bin/sh\n# lab.hang_command stand-in for {path}\necho $$ >> {hung.pid_file}\nexec sleep infinity\n"
+        self.exec(
+            host,
+            ["sh", "-c", 'mkdir -p "$1" && cat > "$1/program" && chmod 755 "$1/program" && : > "$1/pids"',
+             "sh", hung.work_dir],
+            input_text=script,
+            check=True,
+        )
+        try:
+            self.exec(host, ["mount", "--bind", f"{hung.work_dir}/program", path], check=True)
+            try:
+                yield hung
+            finally:
+                hung.kill()
+                self.exec(host, ["umount", path], check=True)
+                hung.kill()  # anything that started between the first kill and the unmount
+        finally:
+            self.exec(host, ["rm", "-rf", hung.work_dir], check=True)
+
     def sshd_accepted_count(self, host: Host | str) -> int:
         """How many SSH logins the host's sshd accepted (read via nsenter, not SSH)."""
         journal = self.exec(host, ["journalctl", "--unit=ssh", "--output=cat", "--no-pager"], check=True).stdout
@@ -544,6 +579,44 @@ class Lab:
             return
         lines = self.known_hosts.read_text().splitlines(keepends=True)
         self.known_hosts.write_text("".join(line for line in lines if line.split(" ", 1)[0] != address))
+
+
+_HANG_DIR = "/run/tecrax-lab-hang"
+# Prints each PID of the file in $1 whose process still runs `sleep infinity`.
+_LIST_HANGING = (
+    'for pid in $(cat "$1"); do '
+    '[ "$(tr "\\0" " " < /proc/$pid/cmdline 2>/dev/null)" = "sleep infinity " ] && echo "$pid"; '
+    "done; true"
+)
+
+
+@dataclass(frozen=True)
+class HungCommand:
+    """A command made to hang by Lab.hang_command."""
+
+    lab: Lab
+    host: str
+    path: str
+    work_dir: str
+
+    @property
+    def pid_file(self) -> str:
+        return f"{self.work_dir}/pids"
+
+    def pids(self) -> list[int]:
+        """PIDs (in the host's PID namespace) of every run of the command so far."""
+        text = self.lab.exec(self.host, ["cat", self.pid_file], check=True).stdout
+        return [int(line) for line in text.split()]
+
+    def running(self) -> list[int]:
+        """Those of pids() still hanging (a reused PID runs something else: not counted)."""
+        listed = self.lab.exec(self.host, ["sh", "-c", _LIST_HANGING, "sh", self.pid_file], check=True).stdout
+        return [int(line) for line in listed.split()]
+
+    def kill(self) -> None:
+        pids = [str(pid) for pid in self.running()]
+        if pids:
+            self.lab.exec(self.host, ["kill", "-KILL", *pids])
 
 
 def _host_name(host: Host | str) -> str:

@@ -73,3 +73,22 @@ def facts_schema_errors() -> Callable[[Any, str], list[str]]:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA_DIR
+
+
+def _cut_raw(raw: Any, limit: int) -> Any:
+    if isinstance(raw, (str, bytes, bytearray)):
+        return raw[:limit]
+    if isinstance(raw, dict):
+        return {key: _cut_raw(value, limit) for key, value in raw.items()}
+    if isinstance(raw, list):
+        return [_cut_raw(value, limit) for value in raw]
+    return raw
+
+
+@pytest.fixture(scope="session")
+def raw_prefix() -> Callable[[Any], Any]:
+    """``raw`` with every text and bytes value cut to the bound normalizers read (MAX_RAW_BYTES):
+    facts of a huge input must equal the facts of this prefix (nothing past the bound is read)."""
+    from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import MAX_RAW_BYTES
+
+    return lambda raw: _cut_raw(raw, MAX_RAW_BYTES)

@@ -96,11 +96,12 @@ def recorded_dns(case: str) -> Callable[[bytes], list[bytes]]:
 class HttpReplayServer:
     """Serves ``raw`` to every connection on 127.0.0.1 (over TLS when ``context`` is given)."""
 
-    def __init__(self, raw: bytes, context: ssl.SSLContext | None = None, *, delay_body: float = 0.0,
+    def __init__(self, raw: bytes, context: ssl.SSLContext | None = None, *, hold_body: bool = False,
                  whole_request: bool = True) -> None:
         self._raw = raw
         self._context = context
-        self._delay_body = delay_body
+        # True: send the head, then hold the body back until close(): a server that hangs.
+        self._hold_body = hold_body
         # False: answer after the first bytes, as nginx answers a TLS ClientHello on a plain port.
         self._whole_request = whole_request
         self.requests: list[bytes] = []
@@ -138,8 +139,8 @@ class HttpReplayServer:
             self.requests.append(request)
             head, _separator, body = self._raw.partition(b"\r\n\r\n")
             connection.sendall(head + b"\r\n\r\n")
-            if self._delay_body:
-                self._stop.wait(self._delay_body)
+            if self._hold_body:
+                self._stop.wait()
             connection.sendall(body)
         except (OSError, ssl.SSLError):
             pass  # the client gave up (e.g. certificate refused): nothing to answer

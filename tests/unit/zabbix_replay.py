@@ -95,10 +95,12 @@ class Seen:
 class FakeZabbix:
     """Answers like the recorded Zabbix 6.0.14 (token only as body ``auth``, accepting only
     TOKEN), or per ``behaviour``: ``zabbix64`` is composed from the documented 6.4 rule (token
-    only as a Bearer header); ``redirect``, ``oversized`` and ``slow`` misbehave."""
+    only as a Bearer header); ``redirect`` and ``oversized`` misbehave, and ``hang`` takes the
+    request and never answers until ``release`` is set."""
 
     behaviour: str = "zabbix60"
     seen: list[Seen] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def answer(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
         request = json.loads(raw)
@@ -107,8 +109,8 @@ class FakeZabbix:
             return 302, {"Location": "/elsewhere/api_jsonrpc.php"}, b""
         if self.behaviour == "oversized":
             return 200, {}, b'{"jsonrpc":"2.0","result":"' + b"6" * 70000 + b'","id":1}'
-        if self.behaviour == "slow":
-            time.sleep(3)
+        if self.behaviour == "hang":
+            self.release.wait()
         method, bearer = request["method"], headers.get("authorization")
         if method == "apiinfo.version":
             if "auth" in request:

@@ -5,7 +5,6 @@ Provenance of the data files: see tests/unit/data/host_inventory/README.md.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -350,14 +349,13 @@ def test_binary_garbage_is_unparsed(facts_schema_errors: Any) -> None:
 
 
 @pytest.mark.parametrize("kind", [str, bytes])
-def test_ten_megabytes_per_key_is_bounded_and_fast(kind: type, facts_schema_errors: Any) -> None:
+def test_ten_megabytes_per_key_is_bounded(kind: type, facts_schema_errors: Any, raw_prefix: Any) -> None:
     chunk = "Filesystem 1024-blocks " + " " * 4000 + "MemTotal: 9 kB ID=x\n"
     big = (chunk * (10 * 1024 * 1024 // len(chunk)))
     raw = {key: (big.encode() if kind is bytes else big) for key in RAW_KEYS}
-    started = time.monotonic()
     facts = hi.normalize_host_inventory(raw)
-    assert time.monotonic() - started < 5
     assert facts_schema_errors(facts, SCHEMA) == []
+    assert facts == hi.normalize_host_inventory(raw_prefix(raw))  # nothing past the bound is read
 
 
 def test_longest_astral_text_everywhere_still_fits(facts_schema_errors: Any) -> None:

@@ -5,7 +5,6 @@ Provenance of the data files: tests/unit/data/host_security_posture/README.md.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -274,9 +273,7 @@ def test_huge_apt_simulation_is_counted_within_its_bound(facts_schema_errors: An
     body = "".join(line.format(index) for index in range(12000))
     text = "12000 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n" + body
     assert len(text) < hsp.MAX_APT_BYTES
-    started = time.monotonic()
     facts = hsp.normalize_host_security_posture(good_host(apt_simulation={"rc": 0, "out": text}))
-    assert time.monotonic() - started < 2.0
     assert facts_schema_errors(facts, SCHEMA) == []
     assert facts["pending_updates"]["total"] == facts["pending_updates"]["security"] == 12000
 

@@ -6,7 +6,6 @@ Provenance of the data files: see tests/unit/data/network/README.md.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -357,13 +356,11 @@ GARBAGE = [
 
 
 @pytest.mark.parametrize("garbage", GARBAGE, ids=range(len(GARBAGE)))
-def test_garbage_gives_valid_facts_quickly(garbage: bytes, facts_schema_errors: Any) -> None:
+def test_garbage_gives_valid_bounded_facts(garbage: bytes, facts_schema_errors: Any) -> None:
     for ssh_output in (garbage, (DATA / "hpe-v1910-48g-r1519p03" / "ssh-status.txt").read_bytes()):
         raw = {"system_info": ok(garbage), "ssh_status": ok(ssh_output)}
-        started = time.monotonic()
         inventory = nd.normalize_inventory(raw)
         posture = nd.assess_posture(raw)
-        assert time.monotonic() - started < 5
         assert facts_schema_errors(inventory, INVENTORY) == []
         assert facts_schema_errors(posture, POSTURE) == []
         assert len(canonical_json(inventory)) <= MAX_FACTS_BYTES

@@ -6,7 +6,6 @@ Provenance of the data files: tests/unit/data/ntp/README.md.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -579,13 +578,14 @@ def test_binary_and_hostile_output_is_unparsed(output: Any, facts_schema_errors:
 
 
 @pytest.mark.parametrize("kind", [str, bytes])
-def test_ten_megabytes_per_output_is_bounded_and_fast(kind: type, facts_schema_errors: Any) -> None:
+def test_ten_megabytes_per_output_is_bounded(kind: type, facts_schema_errors: Any, raw_prefix: Any) -> None:
     huge = TRACKING * (10 * 1024 * 1024 // len(TRACKING))
     raw = running_chrony_with(huge.encode() if kind is bytes else huge)
     raw["units"] = {unit: {"rc": 0, "output": raw["units"][unit]["output"] * 20000} for unit in ALL_UNITS}
-    started = time.monotonic()
     assert_valid(raw, facts_schema_errors)
-    assert time.monotonic() - started < 5
+    # Nothing past the bound is read (the speed of this is bench/bench_normalizers.py's).
+    assert normalize_ntp_local_health(raw) == normalize_ntp_local_health(raw_prefix(raw))
+    assert normalize_ntp_server_observation(raw) == normalize_ntp_server_observation(raw_prefix(raw))
     # The first 64 KiB still hold a whole tracking report: chrony is judged from it.
     assert normalize_ntp_local_health(raw)["synchronization"]["synchronized"] is True
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,17 +65,13 @@ def test_recorded_reply_comes_back_for_our_query(servers: list[Any]) -> None:
 def test_silent_resolver_times_out_after_asking_twice(servers: list[Any]) -> None:
     server = DnsReplayServer(lambda query: [])
     servers.append(server)
-    started = time.monotonic()
     assert dns_exchange("127.0.0.1", server.port, build_query(NAME, 7), 7, 1) == DnsExchange("timeout")
-    assert 0.95 <= time.monotonic() - started < 2.5
-    assert len(server.queries) == 2
+    assert server.queries == [build_query(NAME, 7)] * 2
 
 
 def test_closed_port_is_connection_refused() -> None:
     port = closed_port(socket.SOCK_DGRAM)
-    started = time.monotonic()
     assert dns_exchange("127.0.0.1", port, build_query(NAME, 7), 7, 3) == DnsExchange("connection_refused")
-    assert time.monotonic() - started < 1
 
 
 def test_unsendable_destination_is_a_network_error() -> None:
@@ -175,9 +170,7 @@ def test_refused_silent_and_garbled_servers(pki: Pki) -> None:
     with socket.socket() as silent:  # listens, never accepts: connect works, no answer comes
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
-        started = time.monotonic()
         assert http_get(endpoint(silent.getsockname()[1]), "/", None, 1, 100) == HttpExchange(failure="timeout")
-        assert time.monotonic() - started < 2
 
 
 def test_a_non_http_answer_is_a_protocol_error(servers: list[Any]) -> None:
@@ -195,11 +188,10 @@ def test_body_is_read_up_to_the_limit(servers: list[Any]) -> None:
     assert (cut.status, cut.body, cut.truncated) == (500, raw_body[:10], True)
 
 
-def test_a_body_that_does_not_arrive_in_time_is_a_timeout(servers: list[Any]) -> None:
-    server = serve(servers, "login_200", delay_body=3)
-    started = time.monotonic()
+def test_a_body_that_never_arrives_is_a_timeout(servers: list[Any]) -> None:
+    server = serve(servers, "login_200", hold_body=True)
     assert http_get(endpoint(server.port), "/login.html", None, 1, 65536) == HttpExchange(failure="timeout")
-    assert time.monotonic() - started < 2
+    assert len(server.requests) == 1  # the request was read and the head sent
 
 
 def test_tls_context_needs_a_ca_certificate(pki: Pki, tmp_path: Path) -> None:
