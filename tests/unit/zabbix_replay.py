@@ -12,7 +12,6 @@ import json
 import secrets
 import ssl
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path

@@ -84,7 +84,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     try:
         # SIGKILL went to the whole group before run_wrapper returned; the kernel needs a
         # moment to end the child (a state we wait for, not a bound on the run's duration).
-        for _ in range(600):
+        for _attempt in range(600):
             if process_ended(pid):
                 break
             time.sleep(0.05)
