@@ -49,6 +49,13 @@ options:
         as a Bearer C(Authorization) header from 6.4 on, where newer versions no longer accept it in the body.
         The version comes from an unauthenticated C(apiinfo.version) call made first.
       - Never returned, logged or placed in facts.
+      - Exactly one of O(api_token) and O(api_token_file) is required.
     type: str
-    required: true
+  api_token_file:
+    description:
+      - Path on the machine the module runs on (usually the controller) of a file that holds the
+        API token, with an optional final newline. It is read once; a named pipe works too.
+      - Use it to keep the token out of module arguments and variables. The governed backend uses
+        it with a pipe, so the token it resolved is never written to disk.
+    type: path
 """

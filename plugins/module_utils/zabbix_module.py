@@ -24,8 +24,12 @@ ENDPOINT_OPTIONS: Dict[str, Any] = {
     "timeout_seconds": {"type": "int", "default": 10},
 }
 TOKEN_OPTIONS: Dict[str, Any] = {
-    "api_token": {"type": "str", "required": True, "no_log": True},
+    "api_token": {"type": "str", "no_log": True},
+    "api_token_file": {"type": "path"},
 }
+TOKEN_CHOICE = [("api_token", "api_token_file")]
+# Read with one bound: a token is at most 512 characters, plus a newline a file may end with.
+_MAX_TOKEN_FILE_BYTES = 1024
 # Zabbix generates 64 hex digits. Printable ASCII without blanks keeps a token from breaking
 # out of the header or the JSON body; the minimum length matters because Ansible masks a no_log
 # value wherever it appears in the result, and a short one would mangle the facts.
@@ -37,10 +41,14 @@ Observe = Callable[[Call, str], Dict[str, Any]]
 def run_observation(observe: Observe, name: str, authenticated: bool) -> None:
     """Build the module, check its options, run ``observe`` and exit with the facts."""
     options = dict(ENDPOINT_OPTIONS, **(TOKEN_OPTIONS if authenticated else {}))
-    module = AnsibleModule(argument_spec=options, supports_check_mode=True)
+    choice = TOKEN_CHOICE if authenticated else None
+    module = AnsibleModule(argument_spec=options, supports_check_mode=True,
+                           required_one_of=choice, mutually_exclusive=choice)
     params = module.params
     credential: Optional[str] = params.get("api_token") if authenticated else None
     try:
+        if authenticated and params.get("api_token_file") is not None:
+            credential = read_token_file(params["api_token_file"])
         endpoint = parse_endpoint(params["api_url"], params["ca_file"])
         timeout = check_timeout(params["timeout_seconds"])
         if authenticated and (not isinstance(credential, str) or not _CREDENTIAL.match(credential)):
@@ -56,3 +64,19 @@ def run_observation(observe: Observe, name: str, authenticated: bool) -> None:
     except FactsContractError as exc:
         module.fail_json(msg="%s produced facts that break their contract: %s" % (name, exc))
     module.exit_json(changed=False, facts=facts)
+
+
+def read_token_file(path: str) -> str:
+    """The token in ``path`` without its final newline. A FIFO works too (the governed backend
+    hands the token over through one so that it is never stored)."""
+    try:
+        with open(path, "rb") as stream:
+            content = stream.read(_MAX_TOKEN_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ZabbixOptionError("api_token_file cannot be read (%s)" % (exc.strerror or "error"))
+    if len(content) > _MAX_TOKEN_FILE_BYTES:
+        raise ZabbixOptionError("api_token_file holds more than a token")
+    try:
+        return content.decode("ascii").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise ZabbixOptionError("api_token must be 16 to 512 printable characters without blanks")

@@ -1,7 +1,9 @@
 """The ``tecrax`` command: status, run an intent through RExecOp, show and verify evidence.
 
 Exit codes: 0 success; 1 refused or invalid request (nothing ran); 3 the operation ran and
-failed or did not validate; 4 the operation waits for approval.
+failed or did not validate; 4 the operation waits for approval; 128 + the signal number when
+SIGINT (130) or SIGTERM (143) interrupted the run (the operation is recorded as cancelled,
+its evidence as interrupted).
 """
 
 from __future__ import annotations
@@ -117,48 +119,68 @@ def _run(args: argparse.Namespace) -> int:
         runtime_root,
     )
 
+    from tecrax.backend.interruption import OperatorInterrupt, interruptible
     from tecrax.operator_files import OperatorFileError, check_catalog, check_environment
 
     out = _Printer(quiet=args.json)
+    operation_id: str | None = None
     try:
-        for path in (args.env, args.catalog):
-            if path is not None and not path.is_file():
-                raise OperationError(f"file not found: {path}")
-        builtin = args.env is None and args.catalog is None
-        if not builtin and not args.target:
-            raise OperationError("--target is required with --env or --catalog")
-        if args.env is not None:
-            check_environment(args.env)
-        if args.catalog is not None:
-            check_catalog(args.catalog, args.target)
-        request = RunRequest(
-            intent=args.intent,
-            target=args.target or DEFAULT_TARGET,
-            mode=choose_mode(args.intent, args.mode),
-            environment=default_environment() if builtin else args.env,
-            catalog=args.catalog,
-        )
-        root = runtime_root(args.root)
-        operations = Operations(root)
-        where = "built-in local environment" if builtin else str(args.env or args.catalog)
-        out.line(f"tecrax run {request.intent} on {request.target} (mode {request.mode}, {where})")
-        operation_id = operations.plan(request)
-        out.line(f"  planned   {operation_id}: admitted by GovEngine policy")
-        if operations.state(operation_id) == "waiting_for_approval":
-            if not args.approve_by:
-                return _needs_approval(out, operation_id, root, args.json)
-            operations.approve(operation_id, args.approve_by)
-            out.line(f"  approved  {operation_id} by {args.approve_by} (recorded by RExecOp)")
-        final_state = operations.start(operation_id, out.progress)
+        with interruptible():
+            for path in (args.env, args.catalog):
+                if path is not None and not path.is_file():
+                    raise OperationError(f"file not found: {path}")
+            builtin = args.env is None and args.catalog is None
+            if not builtin and not args.target:
+                raise OperationError("--target is required with --env or --catalog")
+            if args.env is not None:
+                check_environment(args.env)
+            if args.catalog is not None:
+                check_catalog(args.catalog, args.target)
+            request = RunRequest(
+                intent=args.intent,
+                target=args.target or DEFAULT_TARGET,
+                mode=choose_mode(args.intent, args.mode),
+                environment=default_environment() if builtin else args.env,
+                catalog=args.catalog,
+            )
+            root = runtime_root(args.root)
+            operations = Operations(root)
+            where = "built-in local environment" if builtin else str(args.env or args.catalog)
+            out.line(f"tecrax run {request.intent} on {request.target} (mode {request.mode}, {where})")
+            operation_id = operations.plan(request)
+            out.line(f"  planned   {operation_id}: admitted by GovEngine policy")
+            if operations.state(operation_id) == "waiting_for_approval":
+                if not args.approve_by:
+                    return _needs_approval(out, operation_id, root, args.json)
+                operations.approve(operation_id, args.approve_by)
+                out.line(f"  approved  {operation_id} by {args.approve_by} (recorded by RExecOp)")
+            final_state = operations.start(operation_id, out.progress)
     except (OperationError, OperatorFileError) as exc:
         print(f"tecrax: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except OperatorInterrupt as interrupt:
+        return _interrupted(out, operations if operation_id else None, operation_id, interrupt, args.json)
     report = operations.report(operation_id)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
     else:
         _print_report(out, report, final_state)
     return EXIT_OK if report.succeeded else EXIT_FAILED
+
+
+def _interrupted(out: _Printer, operations: Any, operation_id: str | None, interrupt: Any, as_json: bool) -> int:
+    """Record the interruption in RExecOp (cancelled) and SCLite (interrupted), then report."""
+    print(f"tecrax: {interrupt} received, stopping", file=sys.stderr, flush=True)
+    code = 128 + int(interrupt.signum)
+    if operations is None:
+        return code
+    final_state = operations.interrupt(operation_id)
+    report = operations.report(operation_id)
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+    else:
+        _print_report(out, report, final_state)
+    return code
 
 
 def _needs_approval(out: _Printer, operation_id: str, root: Path, as_json: bool) -> int:

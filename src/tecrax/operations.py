@@ -20,6 +20,8 @@ from tecrax import profile_root
 from tecrax.evidence import Check, sclite_bundle_dir, verify_bundle
 
 DEFAULT_TARGET = "local"
+# RExecOp's states from which an operation may be cancelled.
+CANCELLABLE_STATES = frozenset({"waiting_for_approval", "approved", "running", "paused"})
 READ_ONLY_ALIAS = {"read_only": "observe"}
 
 
@@ -158,6 +160,19 @@ class Operations:
             raise OperationError(_one_line(exc)) from None
         finally:
             progress.set_listener(None)
+
+    def interrupt(self, operation_id: str) -> str:
+        """Cancel an operation a signal stopped mid-run and export its receipt (SCLite records
+        a cancelled operation as interrupted); return the final state."""
+        from rexecop.errors import RExecOpError
+
+        if self.state(operation_id) in CANCELLABLE_STATES:
+            try:
+                self._controller.cancel(operation_id)
+                self._controller.export_receipt(operation_id)
+            except RExecOpError as exc:
+                raise OperationError(_one_line(exc)) from None
+        return self.state(operation_id)
 
     def report(self, operation_id: str, *, verify: bool = True) -> RunReport:
         operation = self._controller.get_operation(operation_id)

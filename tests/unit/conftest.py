@@ -48,13 +48,10 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
 def _validator(name: str) -> Any:
-    from jsonschema import Draft202012Validator
+    from tecrax.backend.facts_check import validator_for
 
-    schema = load_schema(name)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return validator_for(str(SCHEMA_DIR / name))
 
 
 def schema_errors(facts: Any, name: str) -> list[str]:

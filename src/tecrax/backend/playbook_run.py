@@ -5,6 +5,13 @@ environment into artifacts, so a shared directory would leak state between runs)
 removed afterwards. Results are read from ``runner_on_*`` events, never from text output.
 The run covers a list of hosts so that a group target can use the same path later.
 
+Secrets are not written to disk: key material goes to ansible-runner's ``ssh_key`` (a FIFO
+read by a fresh ssh-agent), and each secret input reaches its module through a FIFO in the
+private data dir (``<input>_file``), written from memory when the module opens it. Nothing
+else is persisted beyond the run: ``suppress_env_files`` keeps ansible-runner from copying its
+settings into ``env/``, and a private data dir left behind by a killed process is swept by the
+next run (its name carries the owning process id).
+
 Operator values never reach Ansible's templar: ansible-core 2.19 trusts inventory files and
 extra-vars files as templates, so every string in both is written with YAML's ``!unsafe`` tag
 and reaches the module (or the connection plugin) as literal text.
@@ -12,10 +19,14 @@ and reaches the module (or the connection plugin) as literal text.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +34,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from tecrax.backend.interruption import cancellable_run
 
 HostStatus = Literal["ok", "failed", "unreachable", "skipped", "no_result"]
 _EVENT_STATUS: dict[str, HostStatus] = {
@@ -69,12 +82,15 @@ def run_playbook(
     timeout_seconds: int,
     check_mode: bool,
     extravars: Mapping[str, Any] | None = None,
+    secret_inputs: Mapping[str, str] | None = None,
+    ssh_key: str | None = None,
 ) -> PlaybookRun:
     """Run ``playbook`` of the collection over ``hosts`` and collect ``module``'s results.
 
     ``extravars`` (the action's validated inputs) go to the private data dir's
     ``env/extravars``, which ansible-runner passes as ``-e @file``: they outrank every other
-    variable source."""
+    variable source. Each ``secret_inputs`` value is served through a FIFO whose path is
+    passed as the extra var ``<name>_file``; ``ssh_key`` is private key material."""
     import ansible_runner  # imported lazily: backend factories must stay cheap
 
     outcomes: dict[str, HostOutcome] = {}
@@ -91,31 +107,184 @@ def run_playbook(
         outcomes[host] = HostOutcome(status, result if isinstance(result, Mapping) else {})
         return False
 
-    workdir = Path(tempfile.mkdtemp(prefix="tecrax-run-"))
+    sweep_stale_private_dirs()
+    with cancellable_run() as cancellation:
+        workdir = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-"))
+        servers: list[_SecretServer] = []
+        try:
+            variables = dict(extravars or {})
+            for name, value in (secret_inputs or {}).items():
+                servers.append(_SecretServer(workdir / "secrets" / name, value))
+                variables[f"{name}_file"] = str(servers[-1].path)
+            _prepare_private_data_dir(workdir, collection_root, hosts, variables)
+            started = time.monotonic()
+            runner = ansible_runner.run(
+                private_data_dir=str(workdir),
+                project_dir=str(workdir / "project"),
+                playbook=str(collection_root / playbook),
+                inventory=str(workdir / "inventory" / "hosts.yml"),
+                limit=",".join(host.name for host in hosts),
+                envvars=_ansible_environment(workdir, ssh_args, pipelining),
+                cmdline="--check --diff" if check_mode else None,
+                timeout=timeout_seconds,
+                ssh_key=ssh_key,
+                # Checked this often for the cancel callback and the timeout while Ansible is quiet.
+                settings={"pexpect_timeout": 0.25},
+                suppress_env_files=True,
+                cancel_callback=cancellation.requested,
+                event_handler=on_event,
+                quiet=True,
+                json_mode=False,
+            )
+            if runner.status in ("canceled", "timeout"):
+                end_processes_of(workdir)
+            return PlaybookRun(
+                status=str(runner.status),
+                rc=runner.rc if isinstance(runner.rc, int) else None,
+                duration_seconds=round(time.monotonic() - started, 3),
+                hosts=outcomes,
+            )
+        finally:
+            for server in servers:
+                server.stop()
+            _release_ssh_key_fifos(workdir)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+PRIVATE_DIR_PREFIX = "tecrax-run-"
+RUN_MARKER = "TECRAX_RUN_DIR"  # in the environment of every process of one run
+_PRIVATE_DIR = re.compile(re.escape(PRIVATE_DIR_PREFIX) + r"([0-9]{1,10})-[A-Za-z0-9_]{1,32}")
+
+
+def sweep_stale_private_dirs(parent: Path | None = None) -> list[Path]:
+    """Remove private data dirs of ours whose process is gone (a SIGKILLed run); return them."""
+    removed: list[Path] = []
+    directory = parent or Path(tempfile.gettempdir())
+    for candidate in directory.glob(f"{PRIVATE_DIR_PREFIX}*"):
+        match = _PRIVATE_DIR.fullmatch(candidate.name)
+        try:
+            info = candidate.lstat()
+        except OSError:
+            continue
+        if match is None or info.st_uid != os.geteuid() or not candidate.is_dir() or candidate.is_symlink():
+            continue
+        if _process_alive(int(match.group(1))):
+            continue
+        _release_ssh_key_fifos(candidate)
+        shutil.rmtree(candidate, ignore_errors=True)
+        removed.append(candidate)
+    return removed
+
+
+def end_processes_of(workdir: Path) -> list[int]:
+    """SIGKILL every process of this run; return their ids.
+
+    ansible-runner kills only ansible-playbook's process group, but ansible-core's workers
+    each start a session of their own (and so do their ssh clients), so a cancelled or timed
+    out run would leave them, and the modules they run locally, behind. They all inherit the
+    run's environment, which names the private data dir."""
+    marker = b"\0" + f"{RUN_MARKER}={workdir}".encode() + b"\0"
+    ended: list[int] = []
+    for _pass in range(5):
+        found = [pid for pid in _own_processes() if marker in _environment_of(pid)]
+        if not found:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                ended.append(pid)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    return ended
+
+
+def _own_processes() -> list[int]:
+    own = os.geteuid()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if entry.stat().st_uid == own:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _environment_of(pid: int) -> bytes:
     try:
-        _prepare_private_data_dir(workdir, collection_root, hosts, extravars or {})
-        started = time.monotonic()
-        runner = ansible_runner.run(
-            private_data_dir=str(workdir),
-            project_dir=str(workdir / "project"),
-            playbook=str(collection_root / playbook),
-            inventory=str(workdir / "inventory" / "hosts.yml"),
-            limit=",".join(host.name for host in hosts),
-            envvars=_ansible_environment(workdir, ssh_args, pipelining),
-            cmdline="--check --diff" if check_mode else None,
-            timeout=timeout_seconds,
-            event_handler=on_event,
-            quiet=True,
-            json_mode=False,
-        )
-        return PlaybookRun(
-            status=str(runner.status),
-            rc=runner.rc if isinstance(runner.rc, int) else None,
-            duration_seconds=round(time.monotonic() - started, 3),
-            hosts=outcomes,
-        )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        return b"\0" + Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _release_ssh_key_fifos(workdir: Path) -> None:
+    """ansible-runner's key FIFO writer thread blocks until a reader opens it (normally
+    ssh-add); when the run ended before that, open and drain it so the thread can end."""
+    for fifo in workdir.glob("artifacts/*/ssh_key_data"):
+        try:
+            descriptor = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            while os.read(descriptor, 65536):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(descriptor)
+
+
+class _SecretServer:
+    """Serves one secret through a FIFO to the first process that opens it, once: the run
+    has one host, whose module reads it once (a retry is a new run with a new FIFO).
+
+    The writer polls with a non-blocking open (which fails while nobody reads), so it never
+    blocks the run and ends as soon as ``stop`` is called."""
+
+    POLL_SECONDS = 0.02
+
+    def __init__(self, path: Path, value: str) -> None:
+        self.path = path
+        self._value = value.encode("utf-8")
+        self._stopped = threading.Event()
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        os.mkfifo(path, 0o600)
+        self._thread = threading.Thread(target=self._serve, name=f"tecrax-secret-{path.name}", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                descriptor = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as exc:
+                if exc.errno not in (errno.ENXIO, errno.EAGAIN):
+                    return
+                self._stopped.wait(self.POLL_SECONDS)
+                continue
+            try:
+                os.set_blocking(descriptor, True)
+                os.write(descriptor, self._value)
+            except OSError:
+                pass
+            finally:
+                os.close(descriptor)
+            return
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
 
 
 def _prepare_private_data_dir(
@@ -164,6 +333,7 @@ def _ansible_environment(workdir: Path, ssh_args: str, pipelining: bool) -> dict
     # matches the installed ansible-core, even when the venv is not activated.
     search_path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     return {
+        RUN_MARKER: str(workdir),
         "PATH": search_path,
         "ANSIBLE_CONFIG": str(workdir / "ansible.cfg"),
         "ANSIBLE_HOME": str(workdir / "home"),

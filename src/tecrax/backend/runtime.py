@@ -8,8 +8,6 @@ environment value or secret.
 from __future__ import annotations
 
 import re
-import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +60,12 @@ _PATH = re.compile(r"(?<![\w.:-])/(?=[A-Za-z_.~])[^\s'\"]+")
 
 
 @dataclass(frozen=True)
+class _Identity:
+    key_file: str | None = None
+    key_material: str | None = None
+
+
+@dataclass(frozen=True)
 class Failure(Exception):
     error_class: str
     message: str
@@ -107,13 +111,13 @@ class AnsibleBackend:
         target = str(request.target or "")
         host = self._run_host(config, target)
         extravars = _action_inputs(action, host, target)
-        secret_values = self._secret_inputs(action, host, target, extravars)
+        secrets = self._secret_inputs(action, host, target)
         try:
-            return self._run_action(request, action, config, host, target, extravars)
+            return self._run_action(request, action, config, host, target, extravars, secrets)
         except Failure as failure:
             # Ansible masks no_log options itself; this keeps a resolved secret out of any
             # message the backend builds from what came back.
-            raise Failure(failure.error_class, _without(failure.message, secret_values), failure.data) from None
+            raise Failure(failure.error_class, _without(failure.message, list(secrets.values())), failure.data) from None
 
     def _run_action(
         self,
@@ -123,26 +127,27 @@ class AnsibleBackend:
         host: Any,
         target: str,
         extravars: dict[str, Any],
+        secrets: dict[str, str],
     ) -> ConnectorResponse:
         timeout = _effective_limit(request, "timeout_seconds", config.timeout_seconds)
         max_output = _effective_limit(request, "max_output_bytes", config.max_output_bytes)
         if not (collection_root() / action.playbook).is_file():
             raise Failure(UNSUPPORTED, f"the bundled collection has no playbook for {action.name}")
         progress.emit(phase="started", action=action.name, module=action.module, target=target)
-        with tempfile.TemporaryDirectory(prefix="tecrax-key-") as key_dir:
-            identity = None if host.connection == "local" else self._identity_file(config, Path(key_dir))
-            variables = _host_variables(config, host, identity)
-            run = run_playbook(
-                collection_root=collection_root(),
-                playbook=action.playbook,
-                module=action.module,
-                hosts=[RunHost(target, variables)],
-                ssh_args=_ssh_args(config, timeout),
-                pipelining=config.ssh_pipelining,
-                timeout_seconds=timeout,
-                check_mode=request.mode in CHECK_MODES,
-                extravars=extravars,
-            )
+        identity = _Identity() if host.connection == "local" else self._identity(config)
+        run = run_playbook(
+            collection_root=collection_root(),
+            playbook=action.playbook,
+            module=action.module,
+            hosts=[RunHost(target, _host_variables(config, host, identity.key_file))],
+            ssh_args=_ssh_args(config, timeout, agent=identity.key_material is not None),
+            pipelining=config.ssh_pipelining,
+            timeout_seconds=timeout,
+            check_mode=request.mode in CHECK_MODES,
+            extravars=extravars,
+            secret_inputs=secrets,
+            ssh_key=identity.key_material,
+        )
         progress.emit(
             phase="finished", action=action.name, target=target,
             status=run.outcome_for(target).status, seconds=run.duration_seconds,
@@ -189,36 +194,35 @@ class AnsibleBackend:
             raise Failure(VALIDATION_FAILED, f"target {target[:64]!r} is not in the connector inventory")
         return host
 
-    def _identity_file(self, config: ConnectorConfig, key_dir: Path) -> str | None:
-        """Resolve the identity secret: a path to a key file, or the key itself."""
+    def _identity(self, config: ConnectorConfig) -> _Identity:
+        """Resolve the identity secret: a path to a key file, or the key itself (which goes to
+        a fresh ssh-agent and is never written to disk)."""
         ref = config.identity_file_secret_ref
-        if config.connection == "local" or ref is None:
-            return None
+        if ref is None:
+            return _Identity()
         try:
             value = str(self._resolver().resolve(ref))
         except Exception:  # noqa: BLE001 - resolver errors may quote environment names
             raise Failure(AUTH_FAILED, f"identity secret {ref} could not be resolved") from None
         if value.lstrip().startswith("-----BEGIN"):
-            key_file = key_dir / "identity"
-            key_file.write_text(value.strip() + "\n", encoding="utf-8")
-            key_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
-            return str(key_file)
+            return _Identity(key_material=value.strip() + "\n")
         try:
             path = optional_absolute_path(value, "identity")
         except ConfigError:
             path = None
         if path is None or not Path(path).is_file():
             raise Failure(AUTH_FAILED, f"identity secret {ref} does not name a readable key file")
-        return path
+        return _Identity(key_file=path)
 
-    def _secret_inputs(self, action: ActionSpec, host: Any, target: str, extravars: dict[str, Any]) -> list[str]:
-        """Resolve the action's secret inputs by reference into ``extravars``; return the values.
+    def _secret_inputs(self, action: ActionSpec, host: Any, target: str) -> dict[str, str]:
+        """Resolve the action's secret inputs by reference: ``{extra var name: value}``.
 
-        The playbook hands each to a module option declared ``no_log``. A reference that does
-        not resolve refuses the step (auth_failed) before Ansible runs; the message names the
-        reference, never a value.
+        The playbook run serves each through a pipe (never through a file or a variable); the
+        module reads it from its ``*_file`` option. A reference that does not resolve refuses
+        the step (auth_failed) before Ansible runs; the message names the reference, never a
+        value.
         """
-        values: list[str] = []
+        values: dict[str, str] = {}
         for name in action.inputs:
             if name not in SECRET_INPUTS:
                 continue
@@ -235,8 +239,7 @@ class AnsibleBackend:
                 value = str(self._resolver().resolve(ref))
             except Exception:  # noqa: BLE001 - resolver errors may quote environment names
                 raise Failure(AUTH_FAILED, f"secret {ref} could not be resolved") from None
-            extravars[f"tecrax_{name}"] = value
-            values.append(value)
+            values[f"tecrax_{name}"] = value
         return values
 
     def _resolver(self) -> Any:
@@ -411,7 +414,7 @@ def _host_variables(config: ConnectorConfig, host: Any, identity: str | None) ->
     return variables
 
 
-def _ssh_args(config: ConnectorConfig, timeout: int) -> str:
+def _ssh_args(config: ConnectorConfig, timeout: int, *, agent: bool = False) -> str:
     if config.connection == "local":
         return ""
     options = {
@@ -421,7 +424,9 @@ def _ssh_args(config: ConnectorConfig, timeout: int) -> str:
         "BatchMode": "yes",
         "PasswordAuthentication": "no",
         "ConnectTimeout": str(max(1, min(10, timeout))),
-        "IdentitiesOnly": "yes",
+        # With key material the key is in the run's own ssh-agent, which IdentitiesOnly would
+        # exclude; that agent holds that one key only.
+        "IdentitiesOnly": "no" if agent else "yes",
         "ControlMaster": "no",
     }
     return " ".join(f"-o {key}={value}" for key, value in options.items())

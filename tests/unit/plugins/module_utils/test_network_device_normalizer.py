@@ -452,7 +452,7 @@ def test_posture_and_inventory_schemas_share_ssh_and_wrapper() -> None:
     inventory = json.loads((SCHEMA_DIR / INVENTORY).read_text())
     posture = json.loads((SCHEMA_DIR / POSTURE).read_text())
     for key in ("ssh", "wrapper"):
-        assert inventory["properties"][key] == posture["properties"][key]
+        assert posture["properties"][key] == {"$ref": f"{INVENTORY}#/properties/{key}"}
     finding_schema = posture["properties"]["findings"]["items"]
     assert {entry["properties"]["id"]["const"]: entry["properties"]["severity"]["const"]
             for entry in finding_schema["oneOf"]} == nd.FINDINGS

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import secrets
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -303,3 +305,51 @@ def test_reachability_takes_no_token(capsys: pytest.CaptureFixture[str]) -> None
     args = {"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", "api_token": TOKEN}
     code, result = run(zabbix_api_reachability, capsys, args)[:2]
     assert code == 1 and "Unsupported parameters" in result["msg"] and "api_token" in result["msg"]
+
+
+def test_token_from_a_named_pipe_is_read_once_and_used(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                       serve: Callable[..., Server]) -> None:
+    server = serve()
+    pipe = tmp_path / "token"
+    os.mkfifo(pipe, 0o600)
+    writer = threading.Thread(target=lambda: pipe.write_text(TOKEN + "\n"), daemon=True)
+    writer.start()
+    result, output = run(zabbix_problem_summary, capsys, {"api_url": server.url, "api_token_file": str(pipe)})[1:]
+    writer.join(timeout=30)
+    assert result["facts"]["coverage"] == {"state": "complete", "blockers": []}
+    assert all(seen.body["auth"] == TOKEN for seen in server.zabbix.seen[1:])
+    assert TOKEN not in output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "api_token_file cannot be read (No such file or directory)"),
+        (TOKEN * 20, "api_token_file holds more than a token"),
+        ("short\n", "api_token must be 16 to 512 printable characters without blanks"),
+        (TOKEN + " trailing words\n", "api_token must be 16 to 512 printable characters without blanks"),
+    ],
+)
+def test_bad_token_files_fail_with_a_named_error(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                 content: str | None, message: str) -> None:
+    token_file = tmp_path / "token"
+    if content is not None:
+        token_file.write_text(content)
+    args = {"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", "api_token_file": str(token_file)}
+    code, result, output = run(zabbix_problem_summary, capsys, args)
+    assert code == 1 and message in result["msg"]
+    assert TOKEN not in output
+
+
+@pytest.mark.parametrize(
+    ("token_args", "message"),
+    [
+        ({}, "one of the following is required: api_token, api_token_file"),
+        ({"api_token": TOKEN, "api_token_file": "/etc/hostname"}, "mutually exclusive: api_token|api_token_file"),
+    ],
+)
+def test_exactly_one_token_source(capsys: pytest.CaptureFixture[str], token_args: dict[str, str],
+                                  message: str) -> None:
+    args = {"api_url": "http://127.0.0.1/zabbix/api_jsonrpc.php", **token_args}
+    code, result = run(zabbix_problem_summary, capsys, args)[:2]
+    assert code == 1 and message in result["msg"]
