@@ -16,6 +16,7 @@ import pytest
 
 import tecrax
 from harness import (
+    IDENTITY_REF,
     Governed,
     LabTarget,
     PlanRefused,
@@ -169,6 +170,26 @@ def test_refused_key_is_auth_failed(tmp_path: Path, lab: Any, hosts: dict[str, A
     assert outcome.state == "failed"
     assert outcome.last_failure["error_class"] == "auth_failed"
     assert str(stranger_key) not in json.dumps(outcome.step_results)
+
+
+def test_key_material_in_the_secret_logs_in_and_is_never_written(
+    tmp_path: Path, lab: Any, hosts: dict[str, Any],
+) -> None:
+    """The identity secret holds the key itself: it reaches a fresh ssh-agent through
+    ansible-runner's FIFO, so no file under the run's TMPDIR or the RExecOp root holds it."""
+    key_material = Path(lab.private_key).read_text()
+    run_tmp = tmp_path / "tmp"
+    run_tmp.mkdir()
+    governed = Governed(tmp_path / "rexecop", lab.private_key)
+    governed.env[f"REXECOP_SECRET_{IDENTITY_REF.upper()}"] = key_material
+    governed.env["TMPDIR"] = str(run_tmp)
+    outcome = governed.run(environment(tmp_path, lab, hosts), INTENT, hosts["inv-main"].name)
+    assert outcome.state == "completed", outcome.last_failure
+    key_body = key_material.strip().splitlines()[1].encode()
+    for top in (run_tmp, governed.root):
+        holding = [str(path) for path in top.rglob("*") if path.is_file() and key_body in path.read_bytes()]
+        assert holding == []
+    assert list(run_tmp.glob("tecrax-run-*")) == []
 
 
 def test_unknown_host_key_is_auth_failed(tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed) -> None:
