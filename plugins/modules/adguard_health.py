@@ -71,16 +71,10 @@ options:
         each read.
     type: int
     default: 5
+extends_documentation_fragment:
+  - tecrax.ops.attributes
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it sends the same query and request in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Any host that can reach AdGuard Home, normally the controller (C(connection=local)).
 notes:
   - No proxy from the environment, no C(.netrc), no cookies and no redirects are used; at most

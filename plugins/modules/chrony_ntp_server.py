@@ -163,10 +163,12 @@ facts:
       type: str
       sample: /etc/chrony/conf.d/tecrax-ntp-server.conf
     desired_state:
-      description: The requested state.
+      description: >-
+        The requested state; V(unspecified) only in facts of M(tecrax.ops.chrony_ntp_server_info)
+        read without O(allowed_subnets).
       returned: always
       type: str
-      choices: [present, absent, previous]
+      choices: [present, absent, previous, unspecified]
     allowed_subnets:
       description: The validated subnets in canonical form and address order (empty unless O(state=present)).
       returned: always

@@ -31,16 +31,10 @@ options:
         content the mutation would write for them.
     type: list
     elements: str
+extends_documentation_fragment:
+  - tecrax.ops.attributes
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same observation in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Debian or Ubuntu hosts with chrony under systemd.
 notes:
   - Run as root; reading chronyd's sockets and the backup record needs it.

@@ -23,16 +23,10 @@ description:
 author:
   - Tecrax developers (!UNKNOWN)
 options: {}
+extends_documentation_fragment:
+  - tecrax.ops.attributes
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same observation in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts with C(/proc) and a POSIX C(df).
 notes:
   - Memory figures follow C(free -m) of procps-ng 4 for C(/proc/meminfo); they do not

@@ -34,16 +34,10 @@ description:
 author:
   - Tecrax developers (!UNKNOWN)
 options: {}
+extends_documentation_fragment:
+  - tecrax.ops.attributes
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same observation in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Debian and Ubuntu hosts managed by systemd; on other Linux hosts the apt-based observations are reported as not made.
 notes:
   - Pending updates are computed from the package lists already on the host, which may be

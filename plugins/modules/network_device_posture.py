@@ -27,17 +27,10 @@ description:
 author:
   - Tecrax developers (!UNKNOWN)
 extends_documentation_fragment:
+  - tecrax.ops.attributes
   - tecrax.ops.network_wrapper
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it calls the read-only wrapper in check mode too.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Runs where the wrapper is installed, normally the controller.
 seealso:
   - module: tecrax.ops.network_device_inventory

@@ -30,16 +30,10 @@ description:
 author:
   - Tecrax developers (!UNKNOWN)
 options: {}
+extends_documentation_fragment:
+  - tecrax.ops.attributes
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same observation in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts managed by systemd.
 notes:
   - C(chronyc serverstats) is answered over chronyd's Unix socket, which needs root; run

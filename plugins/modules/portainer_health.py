@@ -49,16 +49,10 @@ options:
       - Time limit, from 1 to 60, for connecting and for each read; the body must arrive within it too.
     type: int
     default: 10
+extends_documentation_fragment:
+  - tecrax.ops.attributes
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it sends the same request in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Any host that can reach Portainer, normally the controller (C(connection=local)).
 notes:
   - No proxy from the environment, no C(.netrc), no cookies, no credentials and no redirects are used;

@@ -22,17 +22,10 @@ description:
 author:
   - Tecrax developers (!UNKNOWN)
 extends_documentation_fragment:
+  - tecrax.ops.attributes
   - tecrax.ops.zabbix_api
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it sends the same request in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Any host that can reach the API, normally the controller (C(connection=local)).
 seealso:
   - module: tecrax.ops.zabbix_problem_summary

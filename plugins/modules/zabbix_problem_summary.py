@@ -21,18 +21,11 @@ description:
 author:
   - Tecrax developers (!UNKNOWN)
 extends_documentation_fragment:
+  - tecrax.ops.attributes
   - tecrax.ops.zabbix_api
   - tecrax.ops.zabbix_api.token
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it sends the same requests in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Any host that can reach the API, normally the controller (C(connection=local)).
 seealso:
   - module: tecrax.ops.zabbix_api_reachability

@@ -98,6 +98,5 @@ def test_documentation_matches_the_module() -> None:
     documentation = yaml.safe_load(docker_service_health.DOCUMENTATION)
     assert documentation["module"] == "docker_service_health"
     assert documentation["options"] == {}
-    assert documentation["attributes"]["check_mode"]["support"] == "full"
     returned = yaml.safe_load(docker_service_health.RETURN)["facts"]["contains"]
     assert set(returned) == {"contract", "scope", "coverage", "assessment", "non_claims", "units"}
