@@ -15,7 +15,8 @@ and three transactions decide what to do:
 * :func:`rollback` restores the state recorded before the most recent apply that changed
   the file, but only while the file still holds what that apply wrote.
 
-Check mode computes the same decision and touches nothing.
+Check mode computes the same decision, including the refusals before the first write (the
+same failure and message), and touches nothing.
 """
 
 from __future__ import annotations
@@ -143,12 +144,17 @@ class ChronyHost:
 
     # commands
 
-    def check_fragment(self, content: bytes) -> Tuple[bool, str]:
-        """``chronyd -p -f`` on the rendered lines, from a private temporary file."""
+    def check_fragment(self, content: bytes, check_mode: bool = False) -> Tuple[bool, str]:
+        """``chronyd -p -f`` on the rendered lines, from a private temporary file: in the state
+        directory (created if needed), or in check mode, which must not create that
+        directory, in the system's temporary directory."""
         if self.bin.chronyd is None:
             return False, "chronyd is not installed"
-        os.makedirs(self.paths.state_dir, mode=0o700, exist_ok=True)
-        handle, path = tempfile.mkstemp(prefix="candidate-", suffix=".tmp", dir=self.paths.state_dir)
+        directory = None
+        if not check_mode:
+            os.makedirs(self.paths.state_dir, mode=0o700, exist_ok=True)
+            directory = self.paths.state_dir
+        handle, path = tempfile.mkstemp(prefix="tecrax-chrony-candidate-", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(content)
@@ -364,12 +370,12 @@ def apply(host: ChronyHost, desired_state: str, subnets: Sequence[str], check_mo
 
     outcome.changed = True
     outcome.file_action = "remove" if desired is None else ("create" if before_content is None else "replace")
+    try:
+        _preflight(host, desired, check_mode)
+    except ChronyError as error:
+        return _refused(host, "apply", desired_state, subnets, check_mode, error.failure, error.message)
     if check_mode:
         return Result(build_facts_from(outcome, host.observe(subnets)), changed=True, diff=diff)
-    try:
-        _preflight(host, desired)
-    except ChronyError as error:
-        return _refused(host, "apply", desired_state, subnets, False, error.failure, error.message)
 
     new_record = {
         "format": RECORD_FORMAT,
@@ -398,14 +404,20 @@ def apply(host: ChronyHost, desired_state: str, subnets: Sequence[str], check_mo
 def _finish_interrupted(host: ChronyHost, outcome: Outcome, record: Mapping[str, Any], check_mode: bool,
                         diff: Dict[str, str]) -> Result:
     outcome.changed = True
-    if check_mode:
-        return Result(build_facts_from(outcome, host.observe(outcome.desired_subnets)), changed=True, diff=diff)
     previous: Optional[bytes] = None
     if record["previous_present"]:
         readable, previous = host.read_previous(record["generation"])
         if not readable or sha256(previous) != record["previous_sha256"]:
-            return _refused(host, "apply", outcome.desired_state, outcome.desired_subnets, False, "backup_corrupt",
+            return _refused(host, "apply", outcome.desired_state, outcome.desired_subnets, check_mode,
+                            "backup_corrupt",
                             "an interrupted apply left a backup that is missing or does not match its record")
+    if check_mode:
+        try:
+            _preflight(host, desired_content(outcome.desired_state, outcome.desired_subnets), check_mode)
+        except ChronyError as error:
+            return _refused(host, "apply", outcome.desired_state, outcome.desired_subnets, check_mode,
+                            error.failure, error.message)
+        return Result(build_facts_from(outcome, host.observe(outcome.desired_subnets)), changed=True, diff=diff)
     try:
         _preflight(host, desired_content(outcome.desired_state, outcome.desired_subnets))
         failure, message, detail = _activate(host, outcome.desired_subnets, serving=outcome.desired_state == "present")
@@ -476,12 +488,12 @@ def rollback(host: ChronyHost, check_mode: bool) -> Result:
     outcome.changed = True
     outcome.file_action = "remove" if previous is None else ("create" if current_content is None else "replace")
     diff = _diff(current_content, previous)
+    try:
+        _preflight(host, previous, check_mode)
+    except ChronyError as error:
+        return _refused(host, "rollback", "previous", [], check_mode, error.failure, error.message)
     if check_mode:
         return Result(build_facts_from(outcome, host.observe([])), changed=True, diff=diff)
-    try:
-        _preflight(host, previous)
-    except ChronyError as error:
-        return _refused(host, "rollback", "previous", [], False, error.failure, error.message)
     try:
         host.write_managed(previous)
         failure, message, detail = _activate(host, [], serving=False)
@@ -505,12 +517,12 @@ def _restart_if_inactive(host: ChronyHost, outcome: Outcome, check_mode: bool) -
     if (host.service() or {}).get("ActiveState") == "active":
         return Result(build_facts_from(outcome, host.observe([])), changed=False)
     outcome.changed = True
+    try:
+        _preflight(host, None, check_mode)
+    except ChronyError as error:
+        return _refused(host, "rollback", "previous", [], check_mode, error.failure, error.message)
     if check_mode:
         return Result(build_facts_from(outcome, host.observe([])), changed=True)
-    try:
-        _preflight(host, None)
-    except ChronyError as error:
-        return _refused(host, "rollback", "previous", [], False, error.failure, error.message)
     failure, message, detail = _activate(host, [], serving=False)
     seen = host.observe([])
     if failure:
@@ -520,8 +532,9 @@ def _restart_if_inactive(host: ChronyHost, outcome: Outcome, check_mode: bool) -
     return Result(build_facts_from(outcome, seen), changed=True)
 
 
-def _preflight(host: ChronyHost, desired: Optional[bytes]) -> None:
-    """Everything that can be checked before the first write."""
+def _preflight(host: ChronyHost, desired: Optional[bytes], check_mode: bool = False) -> None:
+    """Everything that can be checked before the first write. Check mode runs it too, so that
+    it refuses exactly where a real run would."""
     if host.bin.systemctl is None:
         raise ChronyError("systemd_unavailable", "systemctl is not available, so chrony cannot be restarted")
     service = host.service()
@@ -532,7 +545,7 @@ def _preflight(host: ChronyHost, desired: Optional[bytes]) -> None:
     if desired is not None:
         if not host.conf_dir_exists():
             raise ChronyError("confdir_missing", "chrony's conf.d directory does not exist on this host")
-        valid, error = host.check_fragment(desired)
+        valid, error = host.check_fragment(desired, check_mode)
         if not valid:
             raise ChronyError("rendered_config_rejected", "chronyd -p rejected the rendered file: %s" % _detail(error))
 

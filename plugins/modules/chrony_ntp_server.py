@@ -34,7 +34,10 @@ description:
     chrony, a run with the same subnets finishes that transaction (restart, verify, restore on
     failure) instead of reporting no change.
   - In check mode nothing is written, restarted or created; the result says what would change,
-    and with C(--diff) shows the file before and after.
+    and with C(--diff) shows the file before and after. Check mode makes the same checks a real
+    run makes before its first write (systemd answers, chrony is installed, chrony's conf.d
+    exists, C(chronyd -p -f) accepts the rendered file, from a temporary copy outside chrony's
+    and Tecrax's directories) and fails where a real run would, with the same message.
 author:
   - Tecrax developers (!UNKNOWN)
 options:
@@ -60,7 +63,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Computes the decision and the diff and changes nothing on the host.
+    description: Computes the decision and the diff, refuses where a real run would refuse, and changes nothing on the host.
   diff_mode:
     support: full
     description: Shows the managed file before and after (an absent file as empty text).

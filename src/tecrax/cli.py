@@ -132,6 +132,8 @@ def _run(args: argparse.Namespace) -> int:
             builtin = args.env is None and args.catalog is None
             if not builtin and not args.target:
                 raise OperationError("--target is required with --env or --catalog")
+            if args.approve_by is not None and not args.approve_by.strip():
+                raise OperationError("--approve-by needs the approver's name; an empty or blank name approves nothing")
             if args.env is not None:
                 check_environment(args.env)
             if args.catalog is not None:

@@ -141,10 +141,14 @@ class Operations:
         return str(self._controller.get_operation(operation_id).state)
 
     def approve(self, operation_id: str, approved_by: str) -> str:
+        """Approve as ``approved_by``, a name: RExecOp itself records an empty one, which the
+        backend then refuses as no approval."""
         from rexecop.errors import RExecOpError
 
+        if not approved_by.strip():
+            raise OperationError("an approval needs the approver's name; an empty or blank name approves nothing")
         try:
-            return str(self._controller.approve(operation_id, approved_by=approved_by).state)
+            return str(self._controller.approve(operation_id, approved_by=approved_by.strip()).state)
         except RExecOpError as exc:
             raise OperationError(_one_line(exc)) from None
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Governed, LabTarget, connector_rule, write_environment
-from lab import Host, Lab, LabError, write_file
+from lab import Host, Lab, LabError, chroot_run, chroot_session, write_file
 from ntp_lab import CHRONY_CONF, wait_for_chrony_source, write_host_file
 
 INTENT = "configure_chrony_ntp_server"
@@ -54,6 +54,13 @@ def provision_ntp_server(root: Path) -> None:
 
 def provision_ntp_client(root: Path) -> None:
     write_file(root, "etc/chrony/chrony.conf", CHRONY_CONF)
+
+
+def provision_without_chrony(root: Path) -> None:
+    """Pre-boot: a host without chrony (the package purged with its configuration; no
+    network needed, and no package script starts or stops anything on this machine)."""
+    with chroot_session(root):
+        chroot_run(root, ["dpkg", "--purge", "chrony"])
 
 
 def pick_private_subnet(seed: int | None = None) -> ipaddress.IPv4Network:
@@ -215,6 +222,16 @@ def apply(governed: Governed, env: Path, target: str) -> Any:
     assert operation_state(governed, operation_id) == "waiting_for_approval"
     approve_and_start(governed, operation_id)
     return governed.outcome(operation_id)
+
+
+def operation_record(governed: Governed, operation_id: str) -> dict[str, Any]:
+    return json.loads((governed.root / "operations" / f"{operation_id}.json").read_text())
+
+
+def edit_operation_record(governed: Governed, operation_id: str, **fields: Any) -> None:
+    """What a hand edit of .rexecop/operations/<op>.json does (fields set, nothing else)."""
+    path = governed.root / "operations" / f"{operation_id}.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **fields}, indent=2, sort_keys=True))
 
 
 def operation_state(governed: Governed, operation_id: str) -> str:

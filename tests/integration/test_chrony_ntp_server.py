@@ -32,15 +32,18 @@ from chrony_mutation_lab import (
     chrony_active,
     chrony_environment,
     chrony_pid,
+    edit_operation_record,
     expected_file,
     host_fingerprint,
     install_file,
     mutation_policy,
+    operation_record,
     operation_state,
     pick_private_subnet,
     point_client_at,
     provision_ntp_client,
     provision_ntp_server,
+    provision_without_chrony,
     read_file,
     rollback,
     set_drop_in,
@@ -55,6 +58,9 @@ from ntp_lab import write_host_file
 pytestmark = pytest.mark.lab
 
 SERVERS = ("ntp-srv", "ntp-fault", "ntp-roll", "ntp-kill")
+REPO = Path(__file__).resolve().parents[2]
+NOT_INSTALLED = "chrony is not installed (no chronyd or no chrony.service); nothing was changed"
+UNAPPROVED = "; an apply runs only after rexecop approve --operation <id> --by <name>"
 
 
 @dataclass
@@ -432,3 +438,122 @@ def module_pids(lab: Lab, host: Host) -> list[str]:
     """PIDs of the Ansible module's python on the host (it runs as `python3` from SSH)."""
     listing = lab.exec(host, ["ps", "-eo", "pid=,args="]).stdout
     return [line.split()[0] for line in listing.splitlines() if line.split()[1:2] == ["/usr/bin/python3"]]
+
+
+# --- a host without chrony: check mode and the plan refuse as the apply does ------------------
+
+
+@pytest.fixture(scope="module")
+def bare(world: World) -> Host:
+    (host,) = world.lab.boot(["ntp-bare"], provision=provision_without_chrony)
+    assert world.lab.exec(host, ["sh", "-c", "command -v chronyd"]).returncode != 0
+    return host
+
+
+def ansible_playbook(world: World, host: Host, *options: str) -> tuple[int, dict[str, Any]]:
+    """The collection's apply playbook run directly with ansible-playbook; its return code and
+    the host's task result."""
+    collections = world.root / "collections" / "ansible_collections" / "tecrax"
+    if not collections.exists():
+        collections.mkdir(parents=True)
+        (collections / "ops").symlink_to(REPO, target_is_directory=True)
+    inventory = world.lab.write_inventory(world.root / "direct-inventory.yml")
+    extra_vars = {"tecrax_target": host.name, "tecrax_allowed_subnets": [str(world.subnet)]}
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory), "--limit", host.name,
+         "tecrax.ops.chrony_ntp_server_apply", "-e", json.dumps(extra_vars), *options],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(world.root / "collections"),
+             "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false", "ANSIBLE_NOCOLOR": "1",
+             "ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "ANSIBLE_CALLBACK_FORMAT_PRETTY": "false"},
+    )
+    prefix = f"fatal: [{host.name}]: FAILED! => "
+    results = [json.loads(line[len(prefix):]) for line in completed.stdout.splitlines() if line.startswith(prefix)]
+    assert len(results) == 1, completed.stdout[-3000:] + completed.stderr[-2000:]
+    return completed.returncode, results[0]
+
+
+def test_without_chrony_check_mode_refuses_as_the_apply_does(world: World, bare: Host) -> None:
+    lab = world.lab
+    before = host_fingerprint(lab, bare)
+    code, checked = ansible_playbook(world, bare, "--check", "--diff")
+    assert host_fingerprint(lab, bare) == before
+    assert code == 2 and checked["msg"] == NOT_INSTALLED and checked["changed"] is False
+    facts = checked["facts"]
+    assert facts["check_mode"] is True and facts["failure"] == "chrony_not_installed"
+    assert facts["chrony_installed"] is False and facts["file_action"] == "none"
+
+    code, applied = ansible_playbook(world, bare)
+    assert code == 2 and applied["msg"] == checked["msg"] and applied["changed"] is False
+    assert applied["facts"]["failure"] == "chrony_not_installed" and applied["facts"]["check_mode"] is False
+    assert host_fingerprint(lab, bare) == before
+    assert lab.exec(bare, ["test", "-e", "/var/lib/tecrax"]).returncode != 0
+
+
+def test_without_chrony_the_governed_dry_run_fails_as_the_apply_does(world: World, bare: Host) -> None:
+    lab = world.lab
+    governed = world.governed("bare")
+    env = chrony_environment(world.root / "bare.environment.yaml", lab, {bare.name: bare},
+                             {bare.name: [str(world.subnet)]})
+    before = host_fingerprint(lab, bare)
+    expected = f"module failed on {bare.name}: {NOT_INSTALLED}"
+
+    plan = governed.run(env, PLAN_INTENT, bare.name, "dry_run")
+    assert plan.state == "failed" and plan.last_failure["step_id"] == "plan_chrony_ntp_server"
+    assert plan.last_failure["error_class"] == "validation_failed"
+    assert plan.step_results["plan_chrony_ntp_server"]["error"] == expected
+    planned = plan.step_data("plan_chrony_ntp_server")["facts"]
+    assert planned["check_mode"] is True and planned["failure"] == "chrony_not_installed"
+    assert plan.runtime_receipt["success"] is False and plan.evidence_verified, plan.evidence_checks
+
+    applied = apply(governed, env, bare.name)
+    assert applied.state == "failed" and applied.last_failure["step_id"] == "apply"
+    assert applied.last_failure["error_class"] == "validation_failed"
+    assert applied.step_results["apply"]["error"] == expected
+    assert applied.step_data("apply")["facts"]["failure"] == "chrony_not_installed"
+    assert applied.runtime_receipt["success"] is False and applied.evidence_verified, applied.evidence_checks
+    assert host_fingerprint(lab, bare) == before
+
+
+# --- approval by a named approver -------------------------------------------------------------
+
+
+def test_an_apply_runs_only_with_an_approval_record_naming_an_approver(world: World) -> None:
+    lab, server = world.lab, world.hosts["ntp-fault"]
+    governed = world.governed("approver")
+    lab.exec(server, ["rm", "-f", MANAGED_FILE], check=True)
+    approved = apply(governed, world.env("approver", {server.name: [other_subnet(world)]}), server.name)
+    assert approved.state == "completed" and approved.validation_passed, approved.last_failure
+    assert read_file(lab, server, MANAGED_FILE) == expected_file([other_subnet(world)])
+
+    env = world.env("approver-refused")
+    before, logins = host_fingerprint(lab, server), lab.sshd_accepted_count(server)
+
+    # 1. A hand edit of the operation record makes RExecOp itself start the apply (its gate
+    #    reads the edited state and decision); the backend finds no approval record.
+    edited = governed.plan(env, INTENT, server.name, "apply")
+    edit_operation_record(governed, edited, state="approved", govengine_decision_type="allowed")
+    assert not (governed.root / "approvals" / f"{edited}.json").exists()
+    assert governed.start(edited) == "failed"
+
+    # 2. rexecop approve --by "" is accepted by RExecOp 0.2.16a0 and records an empty approver.
+    empty = governed.plan(env, INTENT, server.name, "apply")
+    assert governed.rexecop("approve", "--operation", empty, "--by", "").returncode == 0
+    assert json.loads((governed.root / "approvals" / f"{empty}.json").read_text())["approved_by"] == ""
+    assert governed.start(empty) == "failed"
+
+    reasons = {edited: "RExecOp holds no approval record for the operation",
+               empty: "the approval record names no approver (rexecop approve --by was empty)"}
+    for operation_id, reason in reasons.items():
+        outcome = governed.outcome(operation_id)
+        assert outcome.last_failure["step_id"] == "pre_read"
+        assert outcome.last_failure["error_class"] == "policy_denied"
+        assert outcome.step_results["pre_read"]["error"] == (
+            f"apply step chrony_ntp_server_read refused: {reason}{UNAPPROVED}")
+        assert "apply" not in outcome.step_results and "post_read" not in outcome.step_results
+        assert outcome.runtime_receipt["success"] is False
+        assert outcome.evidence_verified, outcome.evidence_checks
+        assert operation_record(governed, operation_id)["state"] == "failed"
+    assert lab.sshd_accepted_count(server) == logins  # refused before any Ansible run
+    assert host_fingerprint(lab, server) == before
+    assert read_file(lab, server, MANAGED_FILE) == expected_file([other_subnet(world)])

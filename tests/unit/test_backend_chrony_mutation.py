@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from unit.fake_chrony import FakeChrony
+from unit.rexecop_step import invoke_approved
 from rexecop.connectors import ConnectorRequest
 
 import tecrax
@@ -68,9 +69,10 @@ def module_result(tmp_path: Path, *, failed: bool = False) -> dict[str, Any]:
 
 def invoke(action: str, mode: str = "apply", *, target: str = "ntp-1", config: Any = None,
            mutating_allowed: bool = True) -> Any:
+    """The request as a step of an operation that lab-operator approved."""
     runtime = build_backend(connector_name="tecrax_ansible", config=CONFIG if config is None else config,
                             mutating_allowed=mutating_allowed)
-    return runtime.invoke(ConnectorRequest("tecrax_ansible", action, target, mode, {}))
+    return invoke_approved(runtime, ConnectorRequest("tecrax_ansible", action, target, mode, {}))
 
 
 @pytest.fixture

@@ -30,6 +30,9 @@ def test_status_names_versions_and_registration(capsys: pytest.CaptureFixture[st
         (["run", "no_such_intent"], "unknown intent: no_such_intent"),
         (["run", "collect_basic_host_inventory", "--mode", "apply"], "does not declare mode apply"),
         (["run", "collect_basic_host_inventory", "--env", "missing.yaml"], "file not found: missing.yaml"),
+        (["run", "configure_chrony_ntp_server", "--approve-by", ""],
+         "--approve-by needs the approver's name; an empty or blank name approves nothing"),
+        (["run", "configure_chrony_ntp_server", "--approve-by", "  "], "--approve-by needs the approver's name"),
     ],
 )
 def test_bad_run_requests_are_refused_before_planning(

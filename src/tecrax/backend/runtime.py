@@ -17,6 +17,7 @@ from rexecop.connectors import ConnectorRequest, ConnectorResponse
 
 from tecrax import __version__, collection_root
 from tecrax.backend import progress
+from tecrax.backend.approval import approval_of_running_operation
 from tecrax.backend.actions import ActionCatalogError, ActionSpec, load_action_catalog
 from tecrax.backend.config import ConfigError, ConnectorConfig, optional_absolute_path, parse_connector_config
 from tecrax.backend.digests import collection_digests
@@ -107,6 +108,7 @@ class AnsibleBackend:
             raise Failure(UNSUPPORTED, f"backend serves connector {self.connector_name} only")
         action = self._action(request.action)
         self._refuse_unadmitted_mutation(action, request.mode)
+        self._refuse_unapproved_apply(request)
         config = self._connector_config()
         target = str(request.target or "")
         host = self._run_host(config, target)
@@ -178,6 +180,20 @@ class AnsibleBackend:
             raise Failure(
                 POLICY_DENIED,
                 f"mutating action {action.name} refused: the operation was not approved for mutation",
+            )
+
+    def _refuse_unapproved_apply(self, request: ConnectorRequest) -> None:
+        """Every step of an operation in a mutating mode (its reads too, so nothing connects)
+        needs an approval record naming an approver: RExecOp's own gate trusts the operation
+        record, which a hand edit can set to approved."""
+        if request.mode in READ_ONLY_MODES:
+            return
+        check = approval_of_running_operation(request)
+        if check.approver is None:
+            raise Failure(
+                POLICY_DENIED,
+                f"{request.mode} step {request.action} refused: {check.reason}; an apply runs only after "
+                "rexecop approve --operation <id> --by <name>",
             )
 
     def _connector_config(self) -> ConnectorConfig:

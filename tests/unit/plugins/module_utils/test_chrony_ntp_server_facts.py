@@ -116,7 +116,10 @@ def test_check_mode_changes_nothing_and_predicts(fake: FakeChrony, valid: Any) -
     assert snapshot(fake.root) == before
     assert not fake.state_dir.exists()
     assert fake.restarts() == 0
-    assert not any(call[1:2] == ["-p"] and "-f" in call for call in fake.calls)
+    # The rendered file is checked as a real run checks it, from a temporary copy outside the
+    # host's tree that is gone afterwards.
+    (checked,) = [call[3] for call in fake.calls if call[1:3] == ["-p", "-f"]]
+    assert not checked.startswith(str(fake.root)) and not os.path.exists(checked)
     facts = result.facts
     assert result.changed and facts["changed"] and facts["check_mode"]
     assert facts["file_action"] == "create"
@@ -271,6 +274,53 @@ def test_refusals_before_any_write(fake: FakeChrony, valid: Any) -> None:
     assert result.message.endswith("; nothing was changed")
     assert "chrony_not_installed" in result.facts["coverage"]["blockers"]
     assert snapshot(fake.root) == before
+
+
+def chrony_not_installed(fake: FakeChrony) -> None:
+    fake.installed = False
+
+
+def conf_dir_missing(fake: FakeChrony) -> None:
+    fake.conf_dir.rename(fake.root / "elsewhere")
+
+
+@pytest.mark.parametrize(("fault", "failure"), [(chrony_not_installed, "chrony_not_installed"),
+                                                (conf_dir_missing, "confdir_missing")])
+def test_check_mode_refuses_where_the_apply_refuses(fake: FakeChrony, valid: Any, fault: Any, failure: str) -> None:
+    fault(fake)
+    before = snapshot(fake.root)
+    checked = valid(chrony.apply(fake.host(), "present", SUBNETS, check_mode=True))
+    assert snapshot(fake.root) == before
+    applied = valid(chrony.apply(fake.host(), "present", SUBNETS, check_mode=False))
+    assert checked.failed and applied.failed and not checked.changed and not applied.changed
+    assert checked.message == applied.message and checked.message.endswith("; nothing was changed")
+    assert checked.facts["failure"] == applied.facts["failure"] == failure
+    assert checked.facts["check_mode"] is True and checked.facts["file_action"] == "none"
+    assert snapshot(fake.root) == before
+
+
+def test_check_mode_of_rollback_and_of_an_interrupted_apply_refuses_without_chrony(
+    fake: FakeChrony, valid: Any
+) -> None:
+    chrony.apply(fake.host(), "present", ["10.30.0.0/16"], check_mode=False)
+    fake.interrupt_on = "systemctl restart"
+    with pytest.raises(KeyboardInterrupt):
+        chrony.apply(fake.host(), "present", SUBNETS, check_mode=False)
+    fake.interrupt_on = None
+    fake.installed = False
+    before = snapshot(fake.root)
+    checked_rollback = valid(chrony.rollback(fake.host(), check_mode=True))
+    checked_apply = valid(chrony.apply(fake.host(), "present", SUBNETS, check_mode=True))
+    assert snapshot(fake.root) == before
+    for checked in (checked_rollback, checked_apply):
+        assert checked.failed and not checked.changed and checked.facts["failure"] == "chrony_not_installed"
+        assert checked.message == "chrony is not installed (no chronyd or no chrony.service); nothing was changed"
+    assert valid(chrony.rollback(fake.host(), check_mode=False)).message == checked_rollback.message
+    # The real apply finishing the interrupted one fails for the same reason; having written
+    # before, it also tries to restore (which check mode does not predict).
+    finished = valid(chrony.apply(fake.host(), "present", SUBNETS, check_mode=False))
+    assert finished.failed and finished.facts["failure"] == "chrony_not_installed"
+    assert finished.message.startswith("chrony is not installed (no chronyd or no chrony.service); ")
 
 
 def test_missing_conf_dir_is_refused(fake: FakeChrony, valid: Any) -> None:

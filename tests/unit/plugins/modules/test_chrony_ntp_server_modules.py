@@ -68,6 +68,23 @@ def test_check_mode_with_diff(capsys: pytest.CaptureFixture[str], fake: FakeChro
     assert result["after_state"] == result["facts"]["after_state"]
 
 
+def test_check_mode_without_chrony_fails_like_the_apply(capsys: pytest.CaptureFixture[str], fake: FakeChrony,
+                                                        facts_schema_errors: Any) -> None:
+    fake.installed = False
+    results = []
+    for check_mode in (True, False):
+        code, result = run(chrony_ntp_server, capsys, {
+            "allowed_subnets": ["10.20.0.0/16"], "_ansible_check_mode": check_mode, "_ansible_diff": True})
+        assert code == 1 and result["failed"] is True and result["changed"] is False
+        assert facts_schema_errors(result["facts"], SCHEMA) == []
+        results.append(result)
+    checked, applied = results
+    assert checked["msg"] == applied["msg"] == (
+        "chrony is not installed (no chronyd or no chrony.service); nothing was changed")
+    assert checked["facts"]["failure"] == applied["facts"]["failure"] == "chrony_not_installed"
+    assert not fake.managed.exists() and not fake.state_dir.exists()
+
+
 def test_apply_then_rollback(capsys: pytest.CaptureFixture[str], fake: FakeChrony) -> None:
     code, applied = run(chrony_ntp_server, capsys, {"allowed_subnets": ["10.20.0.0/16"]})
     assert code == 0 and applied["changed"] and "diff" not in applied
