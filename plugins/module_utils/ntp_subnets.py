@@ -3,7 +3,7 @@
 """Validation of the client subnets a chrony NTP server may serve (``allow`` lines).
 
 One validator for every entry point: the ``tecrax.ops.chrony_ntp_server`` modules, the
-role's argument check (through the ``tecrax.ops.ntp_allowed_subnets`` filter) and the
+role (which calls the module), the ``tecrax.ops.ntp_allowed_subnets`` filter and the
 ``tecrax_ansible`` backend, which loads this file by path. It therefore stays pure
 standard library and imports nothing from the collection.
 
