@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _BUNDLED = _PACKAGE_DIR / "_bundled"
+_INSTALLED_COLLECTION = _PACKAGE_DIR.parent / "ansible_collections" / "tecrax" / "ops"
 _SOURCE_TREE = _PACKAGE_DIR.parent.parent
 
 
@@ -26,7 +27,8 @@ def profile_root() -> str:
 
 
 def collection_root() -> Path:
-    """Directory holding the ``tecrax.ops`` collection of this very version."""
-    if _from_wheel():
-        return _BUNDLED / "ansible_collections" / "tecrax" / "ops"
+    """Directory holding the ``tecrax.ops`` collection of this very version: installed beside
+    this package by the wheel, else the source tree."""
+    if (_INSTALLED_COLLECTION / "galaxy.yml").is_file():
+        return _INSTALLED_COLLECTION
     return _SOURCE_TREE

@@ -1,8 +1,10 @@
 """Shared fixtures for the unit tests.
 
-Collection code imports itself as ``ansible_collections.tecrax.ops``. Unless a runner such as
-``ansible-test units`` already provides that package, a temporary directory holding the link
-chain ``ansible_collections/tecrax/ops -> <repository root>`` goes on ``sys.path``.
+Collection code imports itself as ``ansible_collections.tecrax.ops``. The installed wheel
+provides that package too, but the tests are about the source tree: unless a runner such as
+``ansible-test units`` already provides the source as that package, a temporary directory
+holding the link chain ``ansible_collections/tecrax/ops -> <repository root>`` goes first on
+``sys.path`` (the portions are namespace packages, so the first one that has a file wins).
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 def _collection_importable() -> bool:
+    """Whether ``ansible_collections.tecrax.ops`` already resolves to this source tree."""
     try:
-        return importlib.util.find_spec("ansible_collections.tecrax.ops") is not None
+        spec = importlib.util.find_spec("ansible_collections.tecrax.ops")
     except ImportError:
         return False
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return bool(locations) and Path(locations[0]).resolve() == REPO_ROOT
 
 
 def _link_collection() -> None:

@@ -88,9 +88,9 @@ def test_allowed_subnets_are_validated_and_canonical() -> None:
     assert config.inventory["plain-1"].allowed_subnets is None
 
 
-def test_the_backend_uses_the_collections_validator_file() -> None:
+def test_the_backend_uses_the_collections_validator_module() -> None:
     validator = subnet_validator()
-    assert Path(validator.__file__) == tecrax.collection_root() / "plugins" / "module_utils" / "ntp_subnets.py"
+    assert validator.__name__ == "ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets"
     assert validator.validate_allowed_subnets(["fd00:1::/64"]) == ["fd00:1::/64"]
 
 

@@ -5,24 +5,21 @@ The configuration comes from the operator's RExecOp environment file
 keys, wrong types and out-of-range values are refused with a message naming the key.
 
 A target's ``allowed_subnets`` (the client subnets of the chrony NTP server mutation) are
-checked by the very validator the collection's modules use, loaded from the bundled
+checked by the very validator the collection's modules use, imported from the installed
 collection's ``plugins/module_utils/ntp_subnets.py`` (pure standard library).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import ipaddress
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import PurePosixPath
 from types import ModuleType
 from typing import Any
 
-from tecrax import collection_root
 
 CONNECTIONS = ("ssh", "local")
 DEFAULT_TIMEOUT_SECONDS = 120
@@ -61,12 +58,12 @@ DEFAULT_WRAPPER_TIMEOUT_SECONDS = 30
 MAX_WRAPPER_TIMEOUT_SECONDS = 300
 SUBNET_VALIDATOR = ("plugins", "module_utils", "ntp_subnets.py")
 # Settings of a Zabbix API target (read-only Zabbix intents, run on the controller). The URL
-# and CA rules are the modules' own (zabbix_api.py, pure standard library, loaded by path).
+# and CA rules are the modules' own (zabbix_api.py, pure standard library, imported from the installed collection).
 _ZABBIX_KEYS = frozenset({"api_url", "ca_file", "api_token_secret_ref", "timeout_seconds"})
 ZABBIX_VALIDATOR = ("plugins", "module_utils", "zabbix_api.py")
 DEFAULT_ZABBIX_TIMEOUT_SECONDS = 10
 # Settings of AdGuard Home and Portainer targets (checks run on the controller); the rules are
-# the modules' own (service_endpoints.py, pure standard library, loaded by path).
+# the modules' own (service_endpoints.py, pure standard library, imported from the installed collection).
 SERVICE_ENDPOINTS_VALIDATOR = ("plugins", "module_utils", "service_endpoints.py")
 
 
@@ -299,19 +296,14 @@ def subnet_validator() -> ModuleType:
     return _collection_module(SUBNET_VALIDATOR)
 
 
-@lru_cache(maxsize=8)
 def _collection_module(parts: tuple[str, ...]) -> ModuleType:
-    """A pure-stdlib module_utils file of the bundled collection, loaded by path (no Ansible
-    import), so the backend applies exactly the rules the modules apply."""
-    path = collection_root().joinpath(*parts)
-    name = "tecrax_collection_" + path.stem
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None or not path.is_file():
-        raise ConfigError(f"the bundled collection has no {path.name}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses looks its module up while a class is created
-    spec.loader.exec_module(module)
-    return module
+    """A pure-stdlib module_utils module of the installed collection (imported without
+    Ansible), so the backend applies exactly the rules the modules apply."""
+    name = ".".join(("ansible_collections", "tecrax", "ops", *parts[:-1], parts[-1].removesuffix(".py")))
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ConfigError(f"the installed collection has no {parts[-1]}") from None
 
 
 def _host(value: Any, key: str) -> str:
