@@ -4,7 +4,7 @@
 
 One validator for every entry point: the ``tecrax.ops.chrony_ntp_server`` modules, the
 role (which calls the module), the ``tecrax.ops.ntp_allowed_subnets`` filter and the
-``tecrax_ansible`` backend, which loads this file by path. It therefore stays pure
+``tecrax_ansible`` backend, which imports it without Ansible. It therefore stays pure
 standard library and imports nothing from the collection.
 
 Accepted: a list of 1 to ``MAX_SUBNETS`` strings, each a strict CIDR network (host bits

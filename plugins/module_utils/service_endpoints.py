@@ -4,7 +4,7 @@
 DNS resolver address and port, the DNS query name and time limits.
 
 Pure standard library, no imports from the collection and no I/O: the modules use these rules
-for their options, and the Tecrax backend loads this file by path to validate the operator's
+for their options, and the Tecrax backend imports it (without Ansible) to validate the operator's
 connector configuration with the very same rules before anything runs. Error messages name
 the option, never its value.
 """
