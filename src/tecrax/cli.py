@@ -3,13 +3,17 @@
 Exit codes: 0 success; 1 refused or invalid request (nothing ran); 3 the operation ran and
 failed or did not validate; 4 the operation waits for approval; 128 + the signal number when
 SIGINT (130) or SIGTERM (143) interrupted the run (the operation is recorded as cancelled,
-its evidence as interrupted).
+its evidence as interrupted); 141 when standard output was closed early (``| head``).
+
+With ``--json`` every command prints exactly one JSON document on standard output, errors
+included: ``{"error": "<one line>", "exit_code": <n>}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +22,7 @@ from typing import Any
 from tecrax import __version__
 
 EXIT_OK, EXIT_REFUSED, EXIT_FAILED, EXIT_NEEDS_APPROVAL = 0, 1, 3, 4
+EXIT_CLOSED_PIPE = 141
 ENVELOPE_KEYS = ("contract", "scope", "coverage", "assessment", "non_claims")
 MAX_FACT_LINES = 40
 
@@ -33,6 +38,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``tecrax ... | head``): no traceback, and no second error when
+        # the interpreter flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_CLOSED_PIPE
+
+
+def refused(args: argparse.Namespace, message: str, code: int = EXIT_REFUSED) -> int:
+    """One line on stderr and, with ``--json``, the error document on stdout."""
+    print(f"tecrax: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message, "exit_code": code}, sort_keys=True))
+    return code
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,10 +63,20 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
 
     status = commands.add_parser("status", help="one line: versions and what is registered")
+    status.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     status.set_defaults(handler=_status)
 
     intents = commands.add_parser("intents", help="list the profile's intents and their modes")
+    intents.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     intents.set_defaults(handler=_intents)
+
+    collection = commands.add_parser(
+        "collection-path",
+        help="print the directory to put on ANSIBLE_COLLECTIONS_PATH for the bundled tecrax.ops",
+        description="Print the directory holding ansible_collections/tecrax/ops of this version.",
+    )
+    collection.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    collection.set_defaults(handler=_collection_path)
 
     run = commands.add_parser(
         "run",
@@ -76,12 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     evidence = commands.add_parser("evidence", help="show and verify an operation's SCLite evidence")
     evidence.add_argument("operation")
     evidence.add_argument("--root", help="RExecOp runtime root (default: $REXECOP_ROOT or ./.rexecop)")
-    evidence.add_argument("--json", action="store_true")
+    evidence.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     evidence.set_defaults(handler=_evidence)
     return parser
 
 
-def _status(_: argparse.Namespace) -> int:
+def _status(args: argparse.Namespace) -> int:
     from importlib.metadata import entry_points, version
 
     from tecrax.operations import known_intents
@@ -91,20 +120,40 @@ def _status(_: argparse.Namespace) -> int:
         for group in ("rexecop.profiles", "rexecop.connector_backends", "rexecop.internal_actions")
     }
     missing = [group for group, ok in registered.items() if not ok]
-    stack = ", ".join(f"{name} {version(name)}" for name in ("rexecop", "govengine", "sclite-core", "ansible-core"))
+    versions = {name: version(name) for name in ("rexecop", "govengine", "sclite-core", "ansible-core")}
+    code = EXIT_OK if not missing else EXIT_REFUSED
+    if args.json:
+        print(json.dumps({"tecrax": __version__, "intents": len(known_intents()), "registered": registered,
+                          "versions": versions, "exit_code": code}, sort_keys=True))
+        return code
+    stack = ", ".join(f"{name} {value}" for name, value in versions.items())
     state = "registered" if not missing else "NOT registered: " + ", ".join(missing)
     print(
         f"tecrax {__version__}: profile tecrax ({len(known_intents())} intents), backend tecrax_ansible, "
         f"collection tecrax.ops {__version__} {state}; {stack}"
     )
-    return EXIT_OK if not missing else EXIT_REFUSED
+    return code
 
 
-def _intents(_: argparse.Namespace) -> int:
+def _intents(args: argparse.Namespace) -> int:
     from tecrax.operations import intent_modes, known_intents
 
+    if args.json:
+        print(json.dumps({"intents": {intent: intent_modes(intent) for intent in known_intents()}}, sort_keys=True))
+        return EXIT_OK
     for intent in known_intents():
         print(f"{intent}  [{', '.join(intent_modes(intent))}]")
+    return EXIT_OK
+
+
+def _collection_path(args: argparse.Namespace) -> int:
+    from tecrax import collection_root
+
+    root = collection_root()
+    if root.parent.name != "tecrax" or root.parent.parent.name != "ansible_collections":
+        return refused(args, "this tecrax is not installed from a wheel; use the repository checkout itself")
+    path = str(root.parent.parent.parent)
+    print(json.dumps({"collections_path": path}) if args.json else path)
     return EXIT_OK
 
 
@@ -158,8 +207,7 @@ def _run(args: argparse.Namespace) -> int:
                 out.line(f"  approved  {operation_id} by {args.approve_by} (recorded by RExecOp)")
             final_state = operations.start(operation_id, out.progress)
     except (OperationError, OperatorFileError) as exc:
-        print(f"tecrax: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+        return refused(args, str(exc))
     except OperatorInterrupt as interrupt:
         return _interrupted(out, operations if operation_id else None, operation_id, interrupt, args.json)
     report = operations.report(operation_id)
@@ -204,8 +252,7 @@ def _evidence(args: argparse.Namespace) -> int:
     try:
         report = operations.report(args.operation)
     except Exception as exc:  # noqa: BLE001 - RExecOp raises several types for a bad id
-        print(f"tecrax: no operation {args.operation} under {root} ({type(exc).__name__})", file=sys.stderr)
-        return EXIT_REFUSED
+        return refused(args, f"no operation {args.operation} under {root} ({type(exc).__name__})")
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
     else:
@@ -217,6 +264,7 @@ def _evidence(args: argparse.Namespace) -> int:
 class _Printer:
     def __init__(self, *, quiet: bool) -> None:
         self.quiet = quiet
+        self._last_finished: tuple[Any, Any] | None = None
 
     def line(self, text: str) -> None:
         if not self.quiet:
@@ -224,8 +272,12 @@ class _Printer:
 
     def progress(self, event: Mapping[str, Any]) -> None:
         if event.get("phase") == "started":
-            self.line(f"  running   {event.get('module')} on {event.get('target')} ...")
+            # RExecOp retries a failed step at once, so a start of the action that just failed is its retry.
+            last = self._last_finished
+            verb = "retrying" if last and last[0] == event.get("action") and last[1] != "ok" else "running "
+            self.line(f"  {verb}  {event.get('module')} on {event.get('target')} ...")
         elif event.get("phase") == "finished":
+            self._last_finished = (event.get("action"), event.get("status"))
             self.line(f"  finished  {event.get('action')}: {event.get('status')} in {event.get('seconds', 0):.1f}s")
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tecrax.cli import EXIT_OK, EXIT_REFUSED, main
+from tecrax.cli import EXIT_CLOSED_PIPE, EXIT_OK, EXIT_REFUSED, main
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -67,3 +70,57 @@ def test_evidence_of_unknown_operation(capsys: pytest.CaptureFixture[str], tmp_p
     code, _, err = run_cli(capsys, "evidence", "op-nope", "--root", str(tmp_path / "rx"))
     assert code == EXIT_REFUSED
     assert "no operation op-nope" in err
+
+
+def test_json_errors_are_one_document_on_stdout(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run_cli(capsys, "run", "no_such_intent", "--json", "--root", str(tmp_path / "rx"))
+    assert code == EXIT_REFUSED
+    document = json.loads(out)
+    assert document["exit_code"] == EXIT_REFUSED and document["error"].startswith("unknown intent: no_such_intent")
+    assert err.strip() == "tecrax: " + document["error"]
+
+
+def test_evidence_error_with_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run_cli(capsys, "evidence", "op-none", "--json", "--root", str(tmp_path / "rx"))
+    assert code == EXIT_REFUSED and json.loads(out)["error"].startswith("no operation op-none under ")
+
+
+def test_status_and_intents_speak_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "status", "--json")
+    status = json.loads(out)
+    assert code == EXIT_OK and status["tecrax"] == "0.1.0" and all(status["registered"].values())
+    assert status["versions"]["rexecop"] == "0.2.16a0"
+    code, out, _ = run_cli(capsys, "intents", "--json")
+    intents = json.loads(out)["intents"]
+    assert code == EXIT_OK and intents["collect_basic_host_inventory"][0] == "read_only"
+    assert intents["configure_chrony_ntp_server"] == ["apply"]
+
+
+def test_collection_path_holds_the_installed_collection(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "collection-path")
+    assert code == EXIT_OK
+    assert (Path(out.strip()) / "ansible_collections" / "tecrax" / "ops" / "galaxy.yml").is_file()
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    tecrax = str(Path(sys.executable).with_name("tecrax"))
+    with subprocess.Popen([tecrax, "intents", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # the reader is gone before the first write, as with `| head -0`
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == EXIT_CLOSED_PIPE
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_a_retry_is_labelled_in_progress_output(capsys: pytest.CaptureFixture[str]) -> None:
+    from tecrax.cli import _Printer
+
+    printer = _Printer(quiet=False)
+    started = {"phase": "started", "action": "host_inventory", "module": "tecrax.ops.host_inventory", "target": "t"}
+    printer.progress(started)
+    printer.progress({"phase": "finished", "action": "host_inventory", "status": "unreachable", "seconds": 1})
+    printer.progress(started)
+    printer.progress({"phase": "finished", "action": "host_inventory", "status": "ok", "seconds": 1})
+    printer.progress(started)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["running", "finished", "retrying", "finished", "running"]
