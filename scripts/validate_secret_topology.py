@@ -81,7 +81,7 @@ INLINE_ASSIGNMENT = re.compile(
     re.IGNORECASE,
 )
 NOT_SECRET_VALUES = frozenset({"", "~", "null", "none", "nil", "true", "false", "yes", "no", "redacted", "[redacted]"})
-MASK = re.compile(r"^[*xX.\-]+$")
+MASK = re.compile(r"[*xX.\-]+")
 PROSE_SUFFIXES = frozenset({".md", ".rst"})
 CODE_SPAN = re.compile(r"`([^`]+)`")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -173,7 +173,7 @@ def _is_literal_secret(value: str, python: bool) -> bool:
     else:
         text = re.split(r"\s+#|[\s,;}\])]", value, maxsplit=1)[0]
     text = text.strip()
-    if text.lower() in NOT_SECRET_VALUES or MASK.match(text):
+    if text.lower() in NOT_SECRET_VALUES or MASK.fullmatch(text):
         return False
     if text.startswith(("<", "$", "{", "[", "!vault", "%(")) or "{{" in text:
         return False

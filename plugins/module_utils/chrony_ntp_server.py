@@ -62,8 +62,9 @@ NON_CLAIMS = (
 
 _ACCHECK_ALLOWED = re.compile(r"^\s*208\b")
 _ACCHECK_DENIED = re.compile(r"^\s*209\b")
-_SOCKET_LINK = re.compile(r"^socket:\[([0-9]{1,20})\]$")
-_SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
+# Whole values (fullmatch): a readlink result, a digest in the backup record.
+_SOCKET_LINK = re.compile(r"socket:\[([0-9]{1,20})\]")
+_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class ChronyError(Exception):
@@ -161,7 +162,7 @@ def udp_listener_inodes(table: str, port: int = NTP_PORT) -> List[str]:
 def socket_inodes(links: Sequence[str]) -> List[str]:
     found = []
     for link in links:
-        match = _SOCKET_LINK.match(str(link))
+        match = _SOCKET_LINK.fullmatch(str(link))
         if match:
             found.append(match.group(1))
     return found
@@ -191,7 +192,7 @@ def parse_record(content: Optional[bytes]) -> Dict[str, Any]:
         return empty
     try:
         data = json.loads(raw_text(content, 4096))
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting exhausts the decoder's stack
         data = None
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         return dict(empty, phase="invalid")
@@ -213,7 +214,7 @@ def parse_record(content: Optional[bytes]) -> Dict[str, Any]:
 
 
 def _sha_or_none(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and bool(_SHA256.match(value)))
+    return value is None or (isinstance(value, str) and bool(_SHA256.fullmatch(value)))
 
 
 # --- observation and facts (pure) -----------------------------------------------------------

@@ -114,7 +114,9 @@ MAX_SESSIONS = 1024
 
 _CSI = re.compile(r"\x1b\[([0-9;?]*)([@-~])")
 _OTHER_ESCAPE = re.compile(r"\x1b(?:[()*+,\-./][ -~]|[ -~])")
-_PAGING = re.compile(r"-{2,}\s*More\s*-{2,}|Press any key to continue \(Q to quit\)", re.I)
+# The lookbehind starts a pager prompt only at the first dash of a run: otherwise a line of
+# dashes is rescanned from each of its dashes (quadratic in the line length).
+_PAGING = re.compile(r"(?<!-)-{2,}\s*More\s*-{2,}|Press any key to continue \(Q to quit\)", re.I)
 _COMWARE_PROMPT = re.compile(r"^\s*[<\[]([A-Za-z0-9][A-Za-z0-9._/-]{0,63})[>\]]\s*(.*)$")
 _JETSTREAM_PROMPT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:\([a-z-]+\))?[#>]\s*(.*)$")
 _CLI_COMMANDS = re.compile(
@@ -123,7 +125,9 @@ _ALGORITHM_NAME = re.compile(r"[a-z0-9][a-z0-9@._+-]*\Z")
 _ENABLED = frozenset(("enable", "enabled", "on", "yes", "true"))
 _DISABLED = frozenset(("disable", "disabled", "off", "no", "false"))
 
-# JetStream "Key - Value" (some firmware: "Key : Value") lines of show system-info.
+# JetStream "Key - Value" (some firmware: "Key : Value") lines of show system-info. This and
+# _JS_SSH_PAIR and _CW_UPTIME are applied to single-spaced lines (_single_spaced): their lazy
+# groups are followed by \s, which on a long run of blanks would be retried at every blank.
 _JS_FIELD = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,40}?)\s+[-:]\s+(\S.*?)\s*$")
 _JS_KEYS = {
     "system name": "system_name",
@@ -263,6 +267,10 @@ def _csi(match: re.Match[str], cells: list[str], column: int) -> int:
     return column
 
 
+def _single_spaced(line: str) -> str:
+    return " ".join(line.split())
+
+
 def _prompt(line: str) -> tuple[str, str] | None:
     for pattern in (_COMWARE_PROMPT, _JETSTREAM_PROMPT):
         match = pattern.match(line)
@@ -307,7 +315,7 @@ def _system_info(family: str, screen: Screen) -> dict[str, Any] | None:
 def _tplink_system_info(lines: Sequence[str]) -> dict[str, Any] | None:
     fields: dict[str, str] = {}
     for line in lines:
-        match = _JS_FIELD.match(line)
+        match = _JS_FIELD.match(_single_spaced(line))
         if not match:
             continue
         key = _JS_KEYS.get(" ".join(match.group(1).lower().split()))
@@ -345,7 +353,7 @@ def _hpe_system_info(lines: Sequence[str]) -> dict[str, Any] | None:
         if version is None:
             version = _CW_VERSION.match(line)
         if uptime is None:
-            uptime = _CW_UPTIME.match(line)
+            uptime = _CW_UPTIME.match(_single_spaced(line))
         if hardware is None:
             hardware = _CW_HARDWARE.match(line)
         if bootrom is None:
@@ -422,7 +430,7 @@ def _tplink_ssh(lines: Sequence[str]) -> dict[str, Any]:
         if header:
             section = _JS_SSH_SECTIONS[" ".join(header.group(1).lower().split())]
             line = header.group(2)
-        for key, value in _JS_SSH_PAIR.findall(line):
+        for key, value in _JS_SSH_PAIR.findall(_single_spaced(line)):
             name = " ".join(key.lower().split())
             state = _switch(value)
             if name == "ssh server":

@@ -48,6 +48,11 @@ MAX_STRATUM = 16
 SECONDS_LIMIT = 1e10
 SECONDS_DIGITS = 9
 COUNTER_LIMIT = 2 ** 53 - 1
+# The longest line the parsers read; real ones are under 400 characters. A longer line is
+# garbage: its value is never parsed, so it costs one length check, and what it would have
+# given counts as missing (a ``Key=Value`` property as present but unparsed, see
+# parse_key_values).
+MAX_LINE_CHARS = 4096
 # chrony's reference ID of its own clock (`local` directive): 127.127.1.1.
 _CHRONY_LOCAL_REFID = 0x7F7F0101
 
@@ -64,8 +69,9 @@ _CHRONY_LEAP = {
 }
 _NTP_LEAP_BITS = {"00": "normal", "01": "insert_second", "10": "delete_second", "11": "unsynchronized"}
 _NTP_LEAP_NUMBERS = {"0": "normal", "1": "insert_second", "2": "delete_second", "3": "unsynchronized"}
-_NTPQ_PAIR = re.compile(r"([a-z_]+)=([^,\s]*)")
-_TIMESYNC_MESSAGE = re.compile(r"\{(.*)\}", re.DOTALL)
+# A name starts only where no name character precedes it: without the lookbehind a run of
+# name characters not followed by "=" is rescanned from each of its positions (quadratic).
+_NTPQ_PAIR = re.compile(r"(?<![a-z_])([a-z_]+)=([^,\s]*)")
 
 
 # --- command results -------------------------------------------------------------------
@@ -95,15 +101,23 @@ def blocker(observation: str, status: str) -> str:
 
 # --- systemd units ---------------------------------------------------------------------
 
-def parse_key_values(text: str) -> dict[str, str]:
-    """``Key=Value`` lines (systemctl show, timedatectl show); the last assignment wins."""
-    values: dict[str, str] = {}
+def parse_key_values(text: str) -> dict[str, str | None]:
+    """``Key=Value`` lines (systemctl show, timedatectl show); the last assignment wins.
+
+    The value of a line longer than ``MAX_LINE_CHARS`` is ``None``: the property is present
+    but not parsed.
+    """
+    values: dict[str, str | None] = {}
     for line in text.splitlines():
         key, sep, value = line.partition("=")
         key = key.strip()
         if sep and key and len(key) <= 64:
-            values[key] = value.strip()
+            values[key] = value.strip() if len(line) <= MAX_LINE_CHARS else None
     return values
+
+
+def _bounded_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if len(line) <= MAX_LINE_CHARS]
 
 
 def state_token(value: object) -> str:
@@ -194,7 +208,7 @@ def active_daemons(units: object, daemons: tuple[str, ...]) -> list[str]:
 
 def _colon_fields(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in _bounded_lines(text):
         name, sep, value = line.partition(":")
         if sep and len(name) <= 64:
             fields[" ".join(name.split())] = " ".join(value.split())
@@ -282,7 +296,7 @@ def parse_ntpq_variables(text: str) -> dict[str, Any] | None:
     chrony's "fast is positive". Requires ``leap`` and ``stratum``.
     """
     values: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in _bounded_lines(text):
         for key, value in _NTPQ_PAIR.findall(line):
             values.setdefault(key, value)
     leap = _NTP_LEAP_BITS.get(values.get("leap", "")) or _NTP_LEAP_NUMBERS.get(values.get("leap", ""))
@@ -333,23 +347,32 @@ def parse_timesync_show(text: str) -> dict[str, Any] | None:
     The reference is an ``ntp_source`` once a server answered (``NTPMessage`` carries a
     stratum), else ``none``; ``leap_status`` is that answer's leap indicator. The server's
     name and address are not kept. Requires the ``ServerAddress`` property (printed,
-    possibly empty, with ``--all``).
+    possibly empty, with ``--all``); an over-long ``ServerAddress`` or ``NTPMessage`` line
+    is unparsed too.
     """
     values = parse_key_values(text)
-    if "ServerAddress" not in values:
+    server, message = values.get("ServerAddress"), values.get("NTPMessage", "")
+    if server is None or message is None:
         return None
-    message = _TIMESYNC_MESSAGE.search(values.get("NTPMessage", ""))
-    fields: dict[str, str] = {}
-    if message:
-        for item in message.group(1).split(","):
-            key, sep, value = item.partition("=")
-            if sep:
-                fields[key.strip()] = value.strip()
-    answered = bool(values["ServerAddress"]) and parse_int(fields.get("Stratum", "")) is not None
+    fields = _timesync_message_fields(message)
+    answered = bool(server) and parse_int(fields.get("Stratum", "")) is not None
     return {
         "reference_kind": "ntp_source" if answered else "none",
         "leap_status": _NTP_LEAP_NUMBERS.get(fields.get("Leap", ""), UNKNOWN) if answered else UNKNOWN,
     }
+
+
+def _timesync_message_fields(message: str) -> dict[str, str]:
+    """``Key=Value`` items between the first ``{`` and the last ``}`` of ``NTPMessage``."""
+    start, end = message.find("{"), message.rfind("}")
+    fields: dict[str, str] = {}
+    if start < 0 or end < start:
+        return fields
+    for item in message[start + 1:end].split(","):
+        key, sep, value = item.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
 
 
 # --- UDP sockets -----------------------------------------------------------------------
@@ -361,7 +384,7 @@ def parse_udp_listening(text: str, port: int = 123) -> bool | None:
     """
     seen_header = False
     wanted = "%04X" % port
-    for line in text.splitlines():
+    for line in _bounded_lines(text):
         words = line.split()
         if len(words) < 4:
             continue

@@ -16,11 +16,11 @@ from typing import Any
 from lab.errors import LabError
 
 STATE_FORMAT = 1
-_HOST_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+_HOST_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?")
 
 
 def check_host_name(name: str) -> str:
-    if not _HOST_NAME.match(name):
+    if not _HOST_NAME.fullmatch(name):
         raise LabError(f"invalid host name {name!r}: want 1-32 of [a-z0-9-], starting with a letter")
     return name
 

@@ -221,7 +221,7 @@ def _bake(root: Path) -> None:
 # --- flavors ---------------------------------------------------------------------------
 
 Provisioner = Callable[[Path], object]
-_FLAVOR_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_FLAVOR_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ class Flavor:
     revision: int = 1
 
     def __post_init__(self) -> None:
-        if not _FLAVOR_NAME.match(self.name):
+        if not _FLAVOR_NAME.fullmatch(self.name):
             raise LabError(f"invalid flavor name {self.name!r} (want [a-z][a-z0-9-]*)")
 
     def stamp(self) -> str:

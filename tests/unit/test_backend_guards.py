@@ -3,6 +3,7 @@ before any Ansible process starts, with a named error class and no local paths."
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from rexecop.connectors import ConnectorRequest
 import tecrax
 from tecrax.backend import build_backend
 from tecrax.backend import runtime as backend_runtime
-from tecrax.backend.actions import load_action_catalog
+from tecrax.backend.actions import ActionCatalogError, load_action_catalog
 from tecrax.backend.config import ConfigError, parse_connector_config
 
 VALID_SSH_CONFIG: dict[str, Any] = {
@@ -178,3 +179,94 @@ def test_action_catalog_capabilities_match_actions() -> None:
     for action in catalog.values():
         assert (Path(tecrax.profile_root()) / action.schema).is_file(), action.schema
         assert (tecrax.collection_root() / action.playbook).is_file(), action.playbook
+
+
+LINE_BREAKS = ["\n", "\r\n"]
+
+
+def _with_target(**target: Any) -> dict[str, Any]:
+    return {**VALID_SSH_CONFIG, "inventory": {"web-1": {"host": "198.51.100.7", **target}}}
+
+
+# (config with a line break appended to one valid value, the message other bad values of it get)
+TRAILING_BREAK_CASES = [
+    (lambda brk: {**VALID_SSH_CONFIG, "inventory": {"web-1" + brk: {"host": "198.51.100.7"}}},
+     "inventory target id is invalid"),
+    (lambda brk: _with_target(host="web-1.example.org" + brk), "inventory.web-1.host is not a valid hostname or IP address"),
+    (lambda brk: _with_target(host="198.51.100.7" + brk), "inventory.web-1.host is not a valid hostname or IP address"),
+    (lambda brk: {**VALID_SSH_CONFIG, "user": "root" + brk}, "user must be a POSIX user name"),
+    (lambda brk: _with_target(user="deploy" + brk), "inventory.web-1.user must be a POSIX user name"),
+    (lambda brk: {**VALID_SSH_CONFIG, "identity_file_secret_ref": "deploy_key" + brk},
+     "identity_file_secret_ref must be a secret reference name ([A-Za-z0-9_-])"),
+    (lambda brk: {**VALID_SSH_CONFIG, "known_hosts_file": "/etc/ssh/known_hosts" + brk},
+     "known_hosts_file must be an absolute path"),
+    (lambda brk: _with_target(python_interpreter="/usr/bin/python3" + brk),
+     "inventory.web-1.python_interpreter must be an absolute path"),
+    (lambda brk: _with_target(allowed_subnets=["10.20.0.0/16" + brk]),
+     "contains whitespace, a control character or a comment"),
+    (lambda brk: {"connection": "local", "inventory": {"zbx-1": {"connection": "local", "zabbix": {
+        "api_url": "http://zabbix.example.org/api_jsonrpc.php", "api_token_secret_ref": "zabbix_token" + brk}}}},
+     "inventory.zbx-1.zabbix.api_token_secret_ref must be a secret reference name ([A-Za-z0-9_-])"),
+]
+
+
+@pytest.mark.parametrize("line_break", LINE_BREAKS, ids=["lf", "crlf"])
+@pytest.mark.parametrize(
+    ("make_config", "message"), TRAILING_BREAK_CASES,
+    ids=["target_id", "hostname", "ip_address", "user", "target_user", "identity_secret_ref", "known_hosts_file",
+         "python_interpreter", "allowed_subnets", "zabbix_token_secret_ref"],
+)
+def test_a_trailing_line_break_is_refused_like_any_bad_value(make_config: Any, message: str, line_break: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_connector_config(make_config(line_break))
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize("line_break", LINE_BREAKS, ids=["lf", "crlf"])
+def test_a_hostname_of_253_characters_is_the_longest_accepted(line_break: str) -> None:
+    longest = ".".join(["a" * 63] * 3 + ["b" * 61])
+    assert parse_connector_config(_with_target(host=longest)).inventory["web-1"].host == longest
+    for refused in (longest + "c", longest + line_break):
+        with pytest.raises(ConfigError, match="not a valid hostname"):
+            parse_connector_config(_with_target(host=refused))
+
+
+def _catalog_with(tmp_path: Path, name: str, **changes: Any) -> Path:
+    spec = {"module": "tecrax.ops.x", "facts_contract": "tecrax.x", "schema": "schemas/x.v1.schema.json",
+            "facts_key": "x", "mutating": False, **changes}
+    (tmp_path / "connectors").mkdir(parents=True, exist_ok=True)
+    document = {"connector": {"capabilities": [name], "actions": {name: spec}}}
+    (tmp_path / "connectors" / "tecrax_ansible.yaml").write_text(yaml.safe_dump(document))
+    return tmp_path
+
+
+def test_a_well_formed_catalog_entry_loads(tmp_path: Path) -> None:
+    assert load_action_catalog(_catalog_with(tmp_path, "x"))["x"].module == "tecrax.ops.x"
+
+
+@pytest.mark.parametrize("line_break", LINE_BREAKS, ids=["lf", "crlf"])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "x", "invalid action name"),
+        ("module", "tecrax.ops.x", "action x: module must be tecrax.ops.<name>"),
+        ("schema", "schemas/x.v1.schema.json", "action x: schema must be schemas/<name>.vN.schema.json"),
+        ("facts_contract", "tecrax.x", "action x: facts_contract must be tecrax.<name>"),
+        ("facts_key", "x", "action x: facts_key must be a snake_case name"),
+    ],
+)
+def test_a_catalog_value_with_a_trailing_line_break_is_refused(
+    tmp_path: Path, field: str, value: str, message: str, line_break: str
+) -> None:
+    if field == "name":
+        root = _catalog_with(tmp_path, value + line_break)
+    else:
+        root = _catalog_with(tmp_path, "x", **{field: value + line_break})
+    with pytest.raises(ActionCatalogError, match=re.escape(message)):
+        load_action_catalog(root)
+
+
+@pytest.mark.parametrize("contract", ["tecrax.", "tecrax.X", "tecrax.x y", "other.x"])
+def test_a_facts_contract_must_name_a_tecrax_contract(tmp_path: Path, contract: str) -> None:
+    with pytest.raises(ActionCatalogError, match="facts_contract must be tecrax.<name>"):
+        load_action_catalog(_catalog_with(tmp_path, "x", facts_contract=contract))

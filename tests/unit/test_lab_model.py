@@ -19,7 +19,7 @@ def test_valid_host_names(name: str) -> None:
     assert check_host_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "Alpha", "1host", "host-", "a_b", "a.b", "x" * 33, "../etc"])
+@pytest.mark.parametrize("name", ["", "Alpha", "1host", "host-", "a_b", "a.b", "x" * 33, "../etc", "alpha\n", "alpha\r\n"])
 def test_invalid_host_names(name: str) -> None:
     with pytest.raises(LabError):
         check_host_name(name)

@@ -73,7 +73,7 @@ def test_flavor_stamp_follows_packages_and_revision() -> None:
     assert base.stamp() != rootfs.Flavor("docker-host", packages=("docker.io",), revision=2).stamp()
 
 
-@pytest.mark.parametrize("name", ["", "Docker", "docker host", "../x", "a" * 40])
+@pytest.mark.parametrize("name", ["", "Docker", "docker host", "../x", "a" * 40, "docker-host\n", "docker-host\r\n"])
 def test_flavor_names_are_checked(name: str) -> None:
     with pytest.raises(LabError):
         rootfs.Flavor(name)

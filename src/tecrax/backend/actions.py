@@ -18,9 +18,11 @@ from typing import Any
 import yaml
 
 CONNECTOR_FILE = Path("connectors") / "tecrax_ansible.yaml"
-_ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_MODULE_NAME = re.compile(r"^tecrax\.ops\.[a-z][a-z0-9_]{0,63}$")
-_SCHEMA_REF = re.compile(r"^schemas/[a-z0-9_]+\.v[0-9]+\.schema\.json$")
+# Whole-value patterns, applied with fullmatch.
+_ACTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_MODULE_NAME = re.compile(r"tecrax\.ops\.[a-z][a-z0-9_]{0,63}")
+_FACTS_CONTRACT = re.compile(r"tecrax\.[a-z][a-z0-9_]{0,63}")
+_SCHEMA_REF = re.compile(r"schemas/[a-z0-9_]+\.v[0-9]+\.schema\.json")
 # Per-target values an action may receive, each validated by the connector config parser.
 KNOWN_INPUTS = frozenset({"allowed_subnets", "network_device", "zabbix", "zabbix_api_token", "adguard", "portainer"})
 
@@ -64,7 +66,7 @@ def load_action_catalog(profile_root: Path) -> dict[str, ActionSpec]:
 
 
 def _action(name: Any, spec: Any) -> ActionSpec:
-    if not isinstance(name, str) or not _ACTION_NAME.match(name):
+    if not isinstance(name, str) or not _ACTION_NAME.fullmatch(name):
         raise ActionCatalogError(f"invalid action name: {name!r}")
     if not isinstance(spec, Mapping):
         raise ActionCatalogError(f"action {name} must be a mapping")
@@ -73,13 +75,13 @@ def _action(name: Any, spec: Any) -> ActionSpec:
     contract = spec.get("facts_contract")
     facts_key = spec.get("facts_key")
     mutating = spec.get("mutating", False)
-    if not isinstance(module, str) or not _MODULE_NAME.match(module):
+    if not isinstance(module, str) or not _MODULE_NAME.fullmatch(module):
         raise ActionCatalogError(f"action {name}: module must be tecrax.ops.<name>")
-    if not isinstance(schema, str) or not _SCHEMA_REF.match(schema):
+    if not isinstance(schema, str) or not _SCHEMA_REF.fullmatch(schema):
         raise ActionCatalogError(f"action {name}: schema must be schemas/<name>.vN.schema.json")
-    if not isinstance(contract, str) or not contract.startswith("tecrax."):
+    if not isinstance(contract, str) or not _FACTS_CONTRACT.fullmatch(contract):
         raise ActionCatalogError(f"action {name}: facts_contract must be tecrax.<name>")
-    if not isinstance(facts_key, str) or not _ACTION_NAME.match(facts_key):
+    if not isinstance(facts_key, str) or not _ACTION_NAME.fullmatch(facts_key):
         raise ActionCatalogError(f"action {name}: facts_key must be a snake_case name")
     if not isinstance(mutating, bool):
         raise ActionCatalogError(f"action {name}: mutating must be true or false")

@@ -28,10 +28,12 @@ DEFAULT_MAX_OUTPUT_BYTES = 65536
 MIN_OUTPUT_BYTES = 1024
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 
-_TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
-_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-_SECRET_REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Whole-value patterns: always applied with fullmatch (a "$" anchor would let "name\n" through).
+_TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+MAX_HOSTNAME_CHARS = 253
+_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_SECRET_REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SAFE_PATH = re.compile(r"/[A-Za-z0-9._+@/-]{0,4095}")
 
 # Keys RExecOp itself reads from every connector entry; accepted and ignored here.
@@ -160,7 +162,7 @@ def _inventory(raw: Any, connection: str = "ssh") -> dict[str, InventoryHost]:
         raise ConfigError("inventory must be a mapping of target id to {host, port}")
     hosts: dict[str, InventoryHost] = {}
     for target, spec in raw.items():
-        if not isinstance(target, str) or not _TARGET_NAME.match(target):
+        if not isinstance(target, str) or not _TARGET_NAME.fullmatch(target):
             raise ConfigError(f"inventory target id is invalid: {str(target)[:64]!r}")
         if not isinstance(spec, Mapping):
             raise ConfigError(f"inventory.{target} must be a mapping")
@@ -248,7 +250,7 @@ def _optional_zabbix(value: Any, key: str, local: bool) -> dict[str, Any] | None
         settings["ca_file"] = ca_file
     ref = value.get("api_token_secret_ref")
     if ref is not None:
-        if not isinstance(ref, str) or not _SECRET_REF.match(ref):
+        if not isinstance(ref, str) or not _SECRET_REF.fullmatch(ref):
             raise ConfigError(f"{key}.api_token_secret_ref must be a secret reference name ([A-Za-z0-9_-])")
         settings["api_token_secret_ref"] = ref
     return settings
@@ -313,7 +315,7 @@ def _host(value: Any, key: str) -> str:
         return str(ipaddress.ip_address(value))
     except ValueError:
         pass
-    if not _HOSTNAME.match(value):
+    if len(value) > MAX_HOSTNAME_CHARS or not _HOSTNAME.fullmatch(value):
         raise ConfigError(f"{key} is not a valid hostname or IP address")
     return value
 
@@ -321,7 +323,7 @@ def _host(value: Any, key: str) -> str:
 def _optional_user(value: Any, key: str) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not _USER.match(value):
+    if not isinstance(value, str) or not _USER.fullmatch(value):
         raise ConfigError(f"{key} must be a POSIX user name")
     return value
 
@@ -348,7 +350,7 @@ def optional_absolute_path(value: Any, key: str) -> str | None:
 def _optional_secret_ref(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not _SECRET_REF.match(value):
+    if not isinstance(value, str) or not _SECRET_REF.fullmatch(value):
         raise ConfigError("identity_file_secret_ref must be a secret reference name ([A-Za-z0-9_-])")
     return value
 

@@ -458,3 +458,24 @@ def test_an_oversized_managed_file_is_refused_untouched(fake: FakeChrony, valid:
                               "nothing was changed")
     assert "managed_file_unreadable" in result.facts["coverage"]["blockers"]
     assert snapshot(fake.root) == before
+
+
+def test_only_a_whole_socket_link_names_a_socket_inode() -> None:
+    links = ["socket:[4242]", "socket:[17]\n", "socket:[18]\r\n", "pipe:[19]", " socket:[20]"]
+    assert facts_of.socket_inodes(links) == ["4242"]
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_backup_record_digest_with_a_trailing_line_break_is_invalid(line_break: str) -> None:
+    digest = facts_of.sha256(b"allow 10.20.0.0/16\n")
+    assert digest is not None
+    good = {"format": 1, "generation": 1, "phase": "applied", "previous_present": False,
+            "previous_sha256": None, "applied_sha256": digest}
+    assert facts_of.parse_record(json.dumps(good).encode())["phase"] == "applied"
+    bad = dict(good, applied_sha256=digest + line_break)
+    assert facts_of.parse_record(json.dumps(bad).encode())["phase"] == "invalid"
+
+
+def test_a_deeply_nested_backup_record_is_invalid_not_an_error() -> None:
+    assert facts_of.parse_record(b"[" * 4096)["phase"] == "invalid"
+    assert facts_of.parse_record(b'{"a": ' * 2000)["phase"] == "invalid"

@@ -6,6 +6,7 @@ Provenance of the data files: see tests/unit/data/network/README.md.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -460,3 +461,73 @@ def test_posture_and_inventory_schemas_share_ssh_and_wrapper() -> None:
     assert tuple(statuses["enum"]) == nd.WRAPPER_STATUSES
     assert inventory["properties"]["scope"]["properties"]["requested"]["const"] == list(nd.INVENTORY_SCOPE)
     assert posture["properties"]["scope"]["properties"]["requested"]["const"] == list(nd.POSTURE_SCOPE)
+
+
+# --- long lines (the parsers are linear; bench/bench_normalizers.py times them) ---------------
+
+KIB_64 = 64 * 1024
+MIB = 1024 * 1024
+
+
+def unguarded_paging() -> Any:
+    """The pager-prompt pattern before its lookbehind: same matches, quadratic on dash runs."""
+    return re.compile(r"-{2,}\s*More\s*-{2,}|Press any key to continue \(Q to quit\)", re.I)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="-- More\t(Q)x", max_size=40))
+def test_pager_prompts_are_found_as_the_unguarded_pattern_found_them(line: str) -> None:
+    assert nd._PAGING.findall(line) == unguarded_paging().findall(line)
+    assert nd._PAGING.sub("", line) == unguarded_paging().sub("", line)
+
+
+@pytest.mark.parametrize("size", [KIB_64, MIB])
+def test_lines_of_dashes_are_bounded_lines_without_pager_prompts(size: int) -> None:
+    line = "-" * (nd.MAX_LINE_CHARS * 4 + 100)
+    screen = nd.screen_lines((line + "\n") * (size // len(line)))
+    assert screen.paging_prompts == 0
+    assert screen.lines[0] == "-" * nd.MAX_LINE_CHARS
+    assert all(len(kept) <= nd.MAX_LINE_CHARS for kept in screen.lines)
+
+
+def test_a_pager_prompt_inside_a_long_dash_run_is_counted_and_removed() -> None:
+    line = "-" * 250 + " More " + "-" * 250
+    assert len(line) <= nd.MAX_LINE_CHARS
+    screen = nd.screen_lines((line + "\n") * 30)
+    assert screen.paging_prompts == 30
+    assert screen.lines[:30] == [""] * 30
+
+
+@pytest.mark.parametrize("case", ["tplink-sg2452-v1-fw102-defaults", "hpe-v1910-48g-r1519p03"])
+@pytest.mark.parametrize("size", [KIB_64, MIB])
+@pytest.mark.parametrize("filler", ["-", "- ", " ", "a ", "x" + " " * 500 + ":"])
+def test_recorded_devices_followed_by_long_hostile_lines_are_read_the_same(
+    case: str, size: int, filler: str, facts_schema_errors: Any
+) -> None:
+    raw = device_raw(case)
+    expected = nd.normalize_inventory(raw)
+    line = (filler * (nd.MAX_LINE_CHARS * 4 // len(filler)) + "x").encode()
+    padding = (line + b"\n") * (size // len(line))
+    padded = {key: dict(call, output=call["output"] + b"\n" + padding) for key, call in raw.items()}
+    facts = nd.normalize_inventory(padded)
+    assert facts_schema_errors(facts, INVENTORY) == []
+    assert (facts["device"], facts["ssh"]) == (expected["device"], expected["ssh"])
+
+
+def test_long_blank_runs_inside_fields_are_read_as_single_blanks() -> None:
+    gap = " " * 100
+    system_info = (" Hardware Version" + gap + "- TL-SG2452" + gap + "1.0\n"
+                   " Running Time - 1 day" + gap + "- 2 hour - 3 min - 4 sec" + gap + "\n")
+    ssh_status = " SSH Server" + gap + ":" + gap + "Enable" + gap + "Protocol V1: Disable\n"
+    facts = nd.normalize_inventory({"system_info": ok(system_info), "ssh_status": ok(ssh_status)})
+    assert facts["device"]["model"] == "TL-SG2452"
+    assert facts["device"]["hardware_version"] == "1.0"
+    assert facts["device"]["uptime_seconds"] == 86400 + 2 * 3600 + 3 * 60 + 4
+    assert facts["ssh"]["server_enabled"] is True
+    assert facts["ssh"]["protocol_versions"]["v1"] is False
+    comware = ("Comware Software, Version 5.20.99, Release 1519P03\n"
+               "HPE V1910-48G" + gap + "Switch JE009A uptime is" + gap + "1 week, 2 days" + gap + "\n")
+    identity = nd.parse_system_info(HP, comware)
+    assert identity is not None
+    assert (identity["model"], identity["product_number"]) == ("V1910-48G", "JE009A")
+    assert identity["uptime_seconds"] == 9 * 86400

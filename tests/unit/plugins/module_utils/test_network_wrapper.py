@@ -162,7 +162,7 @@ def test_good_wrapper_path_and_device_ids() -> None:
     assert nw.check_device_id("core-sw-01.lab_2") == "core-sw-01.lab_2"
 
 
-@pytest.mark.parametrize("device_id", ["", "-x", "a b", "a;b", "x" * 64, 7, "sw\n1"])
+@pytest.mark.parametrize("device_id", ["", "-x", "a b", "a;b", "x" * 64, 7, "sw\n1", "sw-1\n", "sw-1\r\n"])
 def test_bad_device_ids(device_id: object) -> None:
     with pytest.raises(nw.WrapperConfigError, match="device_id"):
         nw.check_device_id(device_id)

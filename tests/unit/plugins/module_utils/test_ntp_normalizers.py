@@ -6,6 +6,7 @@ Provenance of the data files: tests/unit/data/ntp/README.md.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -639,3 +640,99 @@ def test_near_miss_output_gives_schema_valid_facts_without_identities(
     if server_facts["assessment"]["state"] == "healthy":
         assert server_facts["serving"]["state"] == "serving"
         assert 1 <= server_facts["stratum"] <= 15
+
+
+# --- over-long lines (the parsers are linear; bench/bench_normalizers.py times them) ----
+
+KIB_64 = 64 * 1024
+MIB = 1024 * 1024
+TIMESYNC_SHOW = (DATA / "timesyncd-active" / "timesync_show").read_text()
+NTPQ_RV = (DATA / "ntpsec-synchronized" / "ntpq_rv").read_text()
+
+
+def with_ntp_message(message: str) -> str:
+    return "\n".join("NTPMessage=" + message if line.startswith("NTPMessage=") else line
+                     for line in TIMESYNC_SHOW.splitlines()) + "\n"
+
+
+@pytest.mark.parametrize("size", [KIB_64, MIB])
+@pytest.mark.parametrize("filler", ["{", "{ Stratum=2, ", "}{"])
+def test_an_over_long_timesyncd_message_is_unparsed(size: int, filler: str, facts_schema_errors: Any) -> None:
+    text = with_ntp_message(filler * (size // len(filler)))
+    assert ts.parse_timesync_show(text) is None
+    raw = recorded("timesyncd-active")
+    raw["timesync"] = {"rc": 0, "output": text}
+    assert_valid(raw, facts_schema_errors)
+    facts = normalize_ntp_local_health(raw)
+    assert facts["coverage"]["blockers"] == ["timesyncd_status_unparsed"]
+    assert facts["synchronization"]["reference_kind"] == UNKNOWN
+
+
+def test_a_timesyncd_message_up_to_the_line_limit_is_read() -> None:
+    prefix = "NTPMessage="
+    padding = "{" * (ts.MAX_LINE_CHARS - len(prefix) - len(" Leap=0, Stratum=2 }"))
+    longest = with_ntp_message(padding + " Leap=0, Stratum=2 }")
+    assert max(len(line) for line in longest.splitlines()) == ts.MAX_LINE_CHARS
+    # The first "{" opens the message, so its first item's key is "{{...{ Leap": no leap.
+    assert ts.parse_timesync_show(longest) == {"reference_kind": "ntp_source", "leap_status": UNKNOWN}
+    assert ts.parse_timesync_show(with_ntp_message("{" + padding + " Leap=0, Stratum=2 }")) is None  # one over
+
+
+def test_an_over_long_server_address_is_unparsed() -> None:
+    text = TIMESYNC_SHOW.replace("ServerAddress=192.0.2.10", "ServerAddress=" + "9" * KIB_64)
+    assert ts.parse_timesync_show(text) is None
+
+
+def _message_fields_by_regex(message: str) -> dict[str, str]:
+    """What parse_timesync_show read from NTPMessage before it stopped using a regex."""
+    found = re.search(r"\{(.*)\}", message, re.DOTALL)
+    fields: dict[str, str] = {}
+    for item in found.group(1).split(",") if found else []:
+        key, sep, value = item.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="{}=, LeapStratum02", max_size=40))
+def test_the_timesyncd_message_is_read_as_the_regex_read_it(message: str) -> None:
+    assert ts._timesync_message_fields(message) == _message_fields_by_regex(message)
+
+
+@pytest.mark.parametrize("size", [KIB_64, MIB])
+@pytest.mark.parametrize("filler", ["a", "leap", "leap=00,", "_=", "stratum=2 "])
+def test_an_over_long_ntpq_line_is_skipped(size: int, filler: str, facts_schema_errors: Any) -> None:
+    line = filler * (size // len(filler))
+    assert ts.parse_ntpq_variables(line) is None
+    assert ts.parse_ntpq_variables(NTPQ_RV + line + "\n") == ts.parse_ntpq_variables(NTPQ_RV)
+    raw = recorded("ntpsec-synchronized")
+    raw["ntpq"] = {"rc": 0, "output": line}
+    assert_valid(raw, facts_schema_errors)
+    assert normalize_ntp_local_health(raw)["coverage"]["blockers"] == ["ntpq_system_variables_unparsed"]
+
+
+def test_an_ntpq_line_up_to_the_line_limit_is_read() -> None:
+    variables = "leap=00, stratum=9"
+    line = "x" * (ts.MAX_LINE_CHARS - len(variables) - 1) + " " + variables
+    assert len(line) == ts.MAX_LINE_CHARS
+    parsed = ts.parse_ntpq_variables(line)
+    assert parsed is not None and (parsed["leap_status"], parsed["stratum"]) == ("normal", 9)
+    assert ts.parse_ntpq_variables("x" + line) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab_=, \t1:", max_size=40))
+def test_ntpq_pairs_are_found_as_the_unguarded_pattern_found_them(line: str) -> None:
+    assert ts._NTPQ_PAIR.findall(line) == re.findall(r"([a-z_]+)=([^,\s]*)", line)
+
+
+@pytest.mark.parametrize("size", [KIB_64, MIB])
+def test_over_long_chrony_and_socket_lines_are_skipped(size: int) -> None:
+    long_line = "Leap status     : " + "Normal " * (size // 7)
+    assert ts.parse_chrony_tracking(TRACKING.replace("Leap status     : Normal", long_line)) is None
+    assert ts.parse_chrony_tracking(TRACKING + long_line + "\n") == ts.parse_chrony_tracking(TRACKING)
+    table = (DATA / "chrony-server-local-stratum" / "proc_net_udp").read_text()
+    listener = next(line for line in table.splitlines() if ":007B 00000000:0000" in line)
+    assert ts.parse_udp_listening(table.replace(listener, listener + " " * size)) is False
+    assert ts.parse_udp_listening(table + "x" * size + "\n") is True
