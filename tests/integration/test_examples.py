@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -72,3 +73,19 @@ def test_catalog_example_lists_its_targets(tmp_path: Path, catalog: Path) -> Non
             if item["applicability"]["applicable"]
         ]
         assert applicable, f"no operation applies to {target['id']}"
+
+
+@pytest.mark.parametrize("playbook", ["tecrax.ops.host_inventory", "tecrax.ops.zabbix_problem_summary"])
+def test_ansible_user_example_inventory_drives_the_collections_playbooks(tmp_path: Path, playbook: str) -> None:
+    """The README's Ansible-user commands work as written with the wheel-installed collection:
+    the inventory parses and each playbook resolves by its FQCN and passes a syntax check."""
+    bin_dir = Path(sys.executable).parent
+    inventory = EXAMPLES / "ansible" / "inventory.yml"
+    env = {**os.environ, "ANSIBLE_HOME": str(tmp_path), "ANSIBLE_NOCOLOR": "1"}
+    listed = subprocess.run([str(bin_dir / "ansible-inventory"), "-i", str(inventory), "--list"],
+                            capture_output=True, text=True, env=env, timeout=300, check=True)
+    hosts = json.loads(listed.stdout)["_meta"]["hostvars"]
+    assert set(hosts) == {"monitoring-host-01", "zabbix-frontend-01"}
+    checked = subprocess.run([str(bin_dir / "ansible-playbook"), "-i", str(inventory), "--syntax-check", playbook],
+                             capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
