@@ -191,7 +191,7 @@ def parse_record(content: Optional[bytes]) -> Dict[str, Any]:
         return empty
     try:
         data = json.loads(raw_text(content, 4096))
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting exhausts the decoder's recursion
         data = None
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         return dict(empty, phase="invalid")
