@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -115,3 +116,14 @@ def test_problem_total_that_fits_carries_no_clamp_flag() -> None:
     facts = zf.observe_problem_summary(Replay(overrides), "http")
     assert facts["problems_total"] == MAX_SAFE_INT
     assert "problems_total_clamped" not in facts
+
+
+@pytest.mark.parametrize("status", [True, -1, 42, 1000, "200", 200.0])
+def test_an_answer_without_a_real_status_code_is_a_protocol_error(facts_schema_errors: Any, status: Any) -> None:
+    """Regression: any http_status was passed on, so True or 1000 reached the facts."""
+    exchange = za.Exchange(http_status=status, body=recorded("apiinfo_version").body)
+    assert za.classify(exchange, 1) == za.RpcOutcome(za.HTTP_PROTOCOL_ERROR)
+    facts = zf.observe_reachability(Replay({"apiinfo.version": exchange}), "http")
+    assert facts_schema_errors(facts, "zabbix_api_reachability.v1.schema.json") == []
+    assert (facts["assessment"], facts["http_status"]) == ({"state": "unavailable", "reasons": ["http_protocol_error"]},
+                                                          None)
