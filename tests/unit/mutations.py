@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 from hypothesis import settings
@@ -93,6 +94,7 @@ PAYLOADS = st.one_of(SPECIAL_BYTES, st.binary(min_size=1, max_size=24),
 POSITIONS = st.integers(0, 2 ** 16)
 
 
+@lru_cache(maxsize=None)
 def edits(limit: int, json: bool = False) -> st.SearchStrategy[Edit]:
     """One edit; long lines and repeats stay within ``limit`` bytes. ``json``: deep nesting is
     three times as likely (for inputs a JSON decoder reads)."""
