@@ -29,6 +29,7 @@ MAX_LINE_BYTES = 64 * 1024
 MAX_NESTING = 5000
 _DIGITS = re.compile(rb"[0-9]+")
 
+
 @dataclass(frozen=True)
 class Edit:
     """One change of a byte string; ``where`` is taken modulo the string's length + 1.

@@ -120,8 +120,8 @@ ADGUARD_SETTINGS = {"dns_server": "192.0.2.53", "dns_port": 53, "query_name": "a
                     "timeout_seconds": 5}
 PORTAINER_SETTINGS = {"base_url": "https://[2001:db8::9]:9443", "ca_file": "/etc/tecrax/portainer-ca.pem",
                       "timeout_seconds": 10}
-SETTINGS = [("adguard", ADGUARD_SETTINGS), ("adguard", dict(ADGUARD_SETTINGS, web_url="http://192.0.2.1/adguard",
-                                                           ca_file=None)), ("portainer", PORTAINER_SETTINGS)]
+PLAIN_ADGUARD_SETTINGS = dict(ADGUARD_SETTINGS, web_url="http://192.0.2.1/adguard", ca_file=None)
+SETTINGS = [("adguard", ADGUARD_SETTINGS), ("adguard", PLAIN_ADGUARD_SETTINGS), ("portainer", PORTAINER_SETTINGS)]
 
 
 @FUZZ
