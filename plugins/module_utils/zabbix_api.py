@@ -212,6 +212,8 @@ def classify(exchange: Exchange, request_id: int) -> RpcOutcome:
         failure = exchange.failure if exchange.failure in TRANSPORT_FAILURES else TRANSPORT_ERROR
         return RpcOutcome(failure)
     status = exchange.http_status
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 999:
+        return RpcOutcome(HTTP_PROTOCOL_ERROR)  # no real HTTP status line came back
     if status != 200:
         return RpcOutcome(HTTP_ERROR_STATUS, http_status=status)
     if exchange.truncated:

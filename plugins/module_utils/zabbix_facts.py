@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+    MAX_SAFE_INT,
     UNKNOWN,
     bounded_text,
     build_facts,
@@ -187,6 +188,9 @@ def observe_problem_summary(call: Call, scheme: str) -> Dict[str, Any]:
     observed = [name for name in SEVERITIES if counts[name] is not None]
     total = sum(counts[name] or 0 for name in SEVERITIES) if len(observed) == len(SEVERITIES) else None
     payload = dict(session.common_payload(scheme), problems=counts, problems_total=total)
+    # Each count is below 2**53, their sum need not be: clamp it and say so.
+    if total is not None and total > MAX_SAFE_INT:
+        payload.update(problems_total=MAX_SAFE_INT, problems_total_clamped=True)
     return _collection(PROBLEM_SUMMARY_CONTRACT, list(SEVERITIES), observed, session.failure,
                        PROBLEM_NON_CLAIMS, payload)
 

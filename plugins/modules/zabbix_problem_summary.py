@@ -106,10 +106,15 @@ facts:
       type: dict
       sample: {"not_classified": 0, "information": 1, "warning": 0, "average": 2, "high": 0, "disaster": 3}
     problems_total:
-      description: Sum of the six counts when all were made, else null.
+      description: Sum of the six counts when all were made, else null; clamped to 2^53 - 1.
       returned: always
       type: int
       sample: 6
+    problems_total_clamped:
+      description: True when the sum exceeded 2^53 - 1 and problems_total holds that maximum.
+      returned: only when the sum was clamped
+      type: bool
+      sample: true
     transport:
       description: V(scheme) (http or https) and V(tls_verified) (an https answer came back over verified TLS).
       returned: always
