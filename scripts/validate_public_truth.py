@@ -3,7 +3,8 @@
 
 * Version: ``pyproject.toml`` ``[project].version``, ``__version__`` in
   ``src/tecrax/__init__.py`` and ``version`` in ``galaxy.yml`` are one value, and
-  ``CHANGELOG.md`` has a ``## [<version>]`` section.
+  ``CHANGELOG.md`` has a ``## [<version>]`` section. The version continues the published
+  line: it orders after ``PUBLISHED_LINE`` (the last release of the ``tecrax`` package).
 * Pins: ``pyproject.toml`` depends on exactly rexecop==0.2.16a0, govengine==0.16.8 and
   sclite-core==1.0.8; ``README.md`` states each pin in that very form, and neither the
   README nor the public documents state another version or specifier for them.
@@ -96,12 +97,22 @@ def _galaxy_version(root: Path) -> str | None:
     return match.group(1) if match else None
 
 
+PUBLISHED_LINE = "0.3.11a0"
+
+
 def check_versions(root: Path) -> list[Problem]:
     """Versions of the distribution, the package, the collection and the changelog agree."""
     problems: list[Problem] = []
     version = _pyproject(root).get("version")
     if not isinstance(version, str):
         return [Problem("pyproject.toml", 0, "no [project] version")]
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        if Version(version) <= Version(PUBLISHED_LINE):
+            problems.append(Problem("pyproject.toml", 0, f"version {version} does not order after the published {PUBLISHED_LINE}"))
+    except InvalidVersion:
+        problems.append(Problem("pyproject.toml", 0, f"version {version!r} is not a PEP 440 version"))
     stated = {"src/tecrax/__init__.py": _package_version(root), "galaxy.yml": _galaxy_version(root)}
     for path, value in stated.items():
         if value != version:

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ntp_allowed_subnets
 short_description: Validate and canonicalize the client subnets of a chrony NTP server
-version_added: 0.1.0
+version_added: 0.4.0
 author:
   - Tecrax developers (!UNKNOWN)
 description:

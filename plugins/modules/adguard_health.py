@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: adguard_health
 short_description: Check AdGuard Home's DNS answer and login page, without its management API
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Observes the two public surfaces of an AdGuard Home instance and returns them as one
     normalized facts object of the contract C(tecrax.adguard_reachability) version C(1.0).

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: chrony_ntp_server
 short_description: Make chrony serve NTP to declared private client subnets, with backup and restore
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Manages exactly one file, C(/etc/chrony/conf.d/tecrax-ntp-server.conf), which Debian and
     Ubuntu chrony include through C(confdir /etc/chrony/conf.d). It holds a managed-by header and

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: chrony_ntp_server_info
 short_description: Observe the chrony NTP server state that tecrax.ops.chrony_ntp_server manages
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Reads the managed file C(/etc/chrony/conf.d/tecrax-ntp-server.conf), the backup record of
     M(tecrax.ops.chrony_ntp_server) under C(/var/lib/tecrax/chrony-ntp-server/), chrony's parsed

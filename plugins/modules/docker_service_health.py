@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: docker_service_health
 short_description: Observe the systemd state of the Docker service and socket units
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Runs C(systemctl show --no-pager --property=Id,LoadState,ActiveState,SubState,UnitFileState,Result
     docker.service docker.socket) without a shell and returns the unit states as one

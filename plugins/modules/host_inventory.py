@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: host_inventory
 short_description: Observe a bounded basic inventory of a Linux host
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Reads the operating system release, kernel, hostname, uptime, load average, root
     filesystem usage and memory figures of the managed host and returns them as one

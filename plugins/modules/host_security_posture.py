@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: host_security_posture
 short_description: Observe a read-only security posture of a Debian-family host
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Observes whether unattended upgrades are enabled, how many package updates (and security
     updates) are pending, the ASLR mode C(kernel.randomize_va_space), C(kernel.dmesg_restrict)

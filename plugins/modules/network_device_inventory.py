@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: network_device_inventory
 short_description: Read the identity and SSH settings of a network switch through an operator-owned wrapper
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Calls the operator-owned wrapper C(tecrax-network-cli-readonly) with its fixed subcommands
     C(system-info) and C(ssh-status) and returns the device's identity and SSH server

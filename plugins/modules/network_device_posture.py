@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: network_device_posture
 short_description: Assess the SSH management posture of a network switch through an operator-owned wrapper
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Makes the same two wrapper calls and the same parse as M(tecrax.ops.network_device_inventory)
     and turns the SSH settings into findings, returned as one facts object of the contract

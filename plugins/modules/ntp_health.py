@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: ntp_health
 short_description: Observe which time daemon keeps a Linux host's clock and whether it is synchronized
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Finds out which time daemon is in charge of the managed host's clock (chrony, ntpd in
     its ntpsec or classic form, or systemd-timesyncd), reads its systemd state and asks the

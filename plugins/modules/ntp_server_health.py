@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: ntp_server_health
 short_description: Observe the NTP server side of a Linux host without keeping peer identities
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Observes the NTP daemon that serves time from the managed host (chrony, or ntpd in its
     ntpsec or classic form), its stratum, leap status, offset, root delay and root

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: portainer_health
 short_description: Check Portainer's unauthenticated status endpoint over verified TLS
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Sends one unauthenticated C(GET api/status) under O(base_url) over TLS verified against the
     operator-pinned O(ca_file) and returns the answer as one normalized facts object of the

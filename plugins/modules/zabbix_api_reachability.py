@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: zabbix_api_reachability
 short_description: Check that a Zabbix JSON-RPC API answers, without credentials
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Sends one unauthenticated C(apiinfo.version) request to the Zabbix API at O(api_url) and
     returns the answer as one normalized facts object of the contract

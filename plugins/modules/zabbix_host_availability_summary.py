@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: zabbix_host_availability_summary
 short_description: Count enabled and disabled Zabbix hosts and their agent availability, read-only
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Asks the Zabbix API at O(api_url) for its version (unauthenticated C(apiinfo.version)), then
     counts enabled and disabled hosts (C(host.get) with C(countOutput)) and tallies the enabled

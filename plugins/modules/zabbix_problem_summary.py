@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: zabbix_problem_summary
 short_description: Count open Zabbix problems per severity through the API, read-only
-version_added: 0.1.0
+version_added: 0.4.0
 description:
   - Asks the Zabbix API at O(api_url) for its version (unauthenticated C(apiinfo.version)), then
     for the number of open trigger problems of each severity 0 (not classified) to 5 (disaster)

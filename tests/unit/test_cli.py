@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tecrax import __version__
 from tecrax.cli import EXIT_CLOSED_PIPE, EXIT_OK, EXIT_REFUSED, main
 
 
@@ -21,7 +22,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 def test_status_names_versions_and_registration(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "status")
     assert code == EXIT_OK
-    assert out.startswith("tecrax 0.1.0: profile tecrax (")
+    assert out.startswith(f"tecrax {__version__}: profile tecrax (")
     assert "registered" in out and "NOT registered" not in out
     assert "rexecop 0.2.16a0, govengine 0.16.8, sclite-core 1.0.8" in out
     assert len(out.strip().splitlines()) == 1
@@ -88,7 +89,7 @@ def test_evidence_error_with_json(capsys: pytest.CaptureFixture[str], tmp_path: 
 def test_status_and_intents_speak_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "status", "--json")
     status = json.loads(out)
-    assert code == EXIT_OK and status["tecrax"] == "0.1.0" and all(status["registered"].values())
+    assert code == EXIT_OK and status["tecrax"] == __version__ and all(status["registered"].values())
     assert status["versions"]["rexecop"] == "0.2.16a0"
     code, out, _ = run_cli(capsys, "intents", "--json")
     intents = json.loads(out)["intents"]

@@ -227,13 +227,13 @@ def _repo(root: Path, overrides: dict[str, str | None] | None = None) -> Path:
     """A minimal consistent repository; ``overrides`` replaces files (None removes one)."""
     files: dict[str, str | None] = {
         "pyproject.toml": (
-            '[project]\nname = "tecrax"\nversion = "0.1.0"\n'
+            '[project]\nname = "tecrax"\nversion = "0.4.0"\n'
             'description = "Governed infrastructure operations."\n'
             'dependencies = ["rexecop==0.2.16a0", "govengine==0.16.8", "sclite-core==1.0.8", "pyyaml>=6"]\n'
         ),
-        "src/tecrax/__init__.py": '"""Tecrax."""\n\n__version__ = "0.1.0"\n',
-        "galaxy.yml": "---\nnamespace: tecrax\nname: ops\nversion: 0.1.0\n",
-        "CHANGELOG.md": "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - unreleased\n",
+        "src/tecrax/__init__.py": '"""Tecrax."""\n\n__version__ = "0.4.0"\n',
+        "galaxy.yml": "---\nnamespace: tecrax\nname: ops\nversion: 0.4.0\n",
+        "CHANGELOG.md": "# Changelog\n\n## [Unreleased]\n\n## [0.4.0] - unreleased\n",
         "README.md": GOOD_README,
         "docs/runbooks/chrony.md": "# Chrony\n\nThis runbook is not production-ready guidance for other daemons.\n",
     }
@@ -253,16 +253,16 @@ def test_version_disagreements(tmp_path: Path) -> None:
     root = _repo(tmp_path, {"galaxy.yml": "---\nversion: 0.2.0\n", "CHANGELOG.md": "# Changelog\n\n## [0.0.9]\n"})
     (root / "src/tecrax/__init__.py").write_text('__version__ = "0.1.1"\n', encoding="utf-8")
     assert truth.validate(root) == [
-        truth.Problem("CHANGELOG.md", 0, "no '## [0.1.0]' section"),
-        truth.Problem("galaxy.yml", 0, "version '0.2.0' differs from pyproject.toml version '0.1.0'"),
-        truth.Problem("src/tecrax/__init__.py", 0, "version '0.1.1' differs from pyproject.toml version '0.1.0'"),
+        truth.Problem("CHANGELOG.md", 0, "no '## [0.4.0]' section"),
+        truth.Problem("galaxy.yml", 0, "version '0.2.0' differs from pyproject.toml version '0.4.0'"),
+        truth.Problem("src/tecrax/__init__.py", 0, "version '0.1.1' differs from pyproject.toml version '0.4.0'"),
     ]
 
 
 def test_loose_or_missing_pins(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     (root / "pyproject.toml").write_text(
-        '[project]\nversion = "0.1.0"\ndependencies = ["rexecop>=0.2", "govengine == 0.16.8"]\n', encoding="utf-8"
+        '[project]\nversion = "0.4.0"\ndependencies = ["rexecop>=0.2", "govengine == 0.16.8"]\n', encoding="utf-8"
     )
     assert truth.check_dependency_pins(root) == [
         truth.Problem("pyproject.toml", 0, "dependency must be exactly rexecop==0.2.16a0, found ['rexecop>=0.2']"),
@@ -335,10 +335,22 @@ def test_claims_in_repository_documents(tmp_path: Path) -> None:
         tmp_path,
         {
             "docs/runbooks/bad.md": "# Bad\n\nThis runbook is battle-tested.\n",
-            "galaxy.yml": "---\nversion: 0.1.0\ndescription: Enterprise-grade observations.\n",
+            "galaxy.yml": "---\nversion: 0.4.0\ndescription: Enterprise-grade observations.\n",
         },
     )
     assert sorted(truth.check_claims(root)) == [
         truth.Problem("docs/runbooks/bad.md", 3, "forbidden claim 'battle-tested': 'battle-tested'"),
         truth.Problem("galaxy.yml", 3, "forbidden claim 'enterprise-grade': 'Enterprise-grade'"),
     ]
+
+
+@pytest.mark.parametrize("version", ["0.1.0", "0.3.11a0", "0.3.10"])
+def test_a_version_below_the_published_line_is_refused(tmp_path: Path, version: str) -> None:
+    root = _repo(tmp_path, {
+        "pyproject.toml": (f'[project]\nname = "tecrax"\nversion = "{version}"\n'
+                           'dependencies = ["rexecop==0.2.16a0", "govengine==0.16.8", "sclite-core==1.0.8"]\n'),
+        "src/tecrax/__init__.py": f'__version__ = "{version}"\n',
+        "galaxy.yml": f"---\nversion: {version}\n",
+        "CHANGELOG.md": f"# Changelog\n\n## [{version}]\n",
+    })
+    assert truth.Problem("pyproject.toml", 0, f"version {version} does not order after the published 0.3.11a0") in truth.validate(root)
