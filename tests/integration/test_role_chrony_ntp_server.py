@@ -1,6 +1,8 @@
-"""The role tecrax.ops.chrony_ntp_server on lab hosts: its molecule scenario (create and
-destroy through the lab CLI, converge, idempotence, verify) and its restore on failure.
-The private networks are subnet inputs of the role."""
+"""The role tecrax.ops.chrony_ntp_server on lab hosts: its molecule scenarios and its
+restore on failure. The `lab` scenario creates and destroys a host through the lab CLI; the
+`default` scenario is the role author's: run from the collection as ansible-galaxy installs
+it, against a host named by the author's inventory (here a lab host). The private networks
+are subnet inputs of the role."""
 
 from __future__ import annotations
 
@@ -20,16 +22,47 @@ ROLE = REPO / "roles" / "chrony_ntp_server"
 VENV_BIN = str(Path(sys.executable).parent)
 
 
-def test_molecule_default_scenario(lab: Lab) -> None:  # the lab fixture: this machine can run lab hosts
+def molecule_test(role_dir: Path, *arguments: str, env: dict[str, str] | None = None) -> str:
     completed = subprocess.run(
-        [os.path.join(VENV_BIN, "molecule"), "test"],
-        cwd=ROLE, capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ.get("PATH", ""), "NO_COLOR": "1"},
+        [os.path.join(VENV_BIN, "molecule"), "test", *arguments],
+        cwd=role_dir, capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ.get("PATH", ""), "NO_COLOR": "1",
+             **(env or {})},
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-4000:]
+    return output
+
+
+def test_molecule_lab_scenario(lab: Lab) -> None:  # the lab fixture: this machine can run lab hosts
+    output = molecule_test(ROLE, "-s", "lab")
     for action in ("create", "converge", "idempotence", "verify", "destroy"):
         assert f"{action}: Executed: Successful" in output, action
+
+
+def test_default_scenario_runs_from_the_installed_collection_on_the_authors_host(lab: Lab, tmp_path: Path) -> None:
+    subprocess.run(
+        [os.path.join(VENV_BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(REPO)],
+        capture_output=True, text=True, timeout=300, check=True, env={**os.environ, "ANSIBLE_HOME": str(tmp_path)})
+    (tarball,) = tmp_path.glob("tecrax-ops-*.tar.gz")
+    installed = tmp_path / "collections"
+    subprocess.run(
+        [os.path.join(VENV_BIN, "ansible-galaxy"), "collection", "install", "--force", "-p", str(installed), str(tarball)],
+        capture_output=True, text=True, timeout=300, check=True, env={**os.environ, "ANSIBLE_HOME": str(tmp_path)})
+    role = installed / "ansible_collections" / "tecrax" / "ops" / "roles" / "chrony_ntp_server"
+    assert sorted(path.name for path in (role / "molecule").iterdir()) == ["default"]
+    host = lab.add_host("chrony-ntp-server")
+    inventory = lab.write_inventory(tmp_path / "authors-inventory.yml")
+    output = molecule_test(role, env={
+        "TECRAX_MOLECULE_INVENTORY": str(inventory),
+        "ANSIBLE_COLLECTIONS_PATH": str(installed),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+        "MOLECULE_EPHEMERAL_DIRECTORY": str(tmp_path / "molecule"),
+    })
+    for action in ("converge", "idempotence", "verify"):
+        assert f"{action}: Executed: Successful" in output, action
+    assert "allow 192.168.77.0/24" in read_file(lab, host, MANAGED_FILE)  # secret-topology: allow the role test subnet
 
 
 def test_role_restores_the_previous_file_when_chrony_fails_to_restart(lab: Lab, tmp_path: Path) -> None:
