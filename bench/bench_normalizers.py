@@ -144,7 +144,7 @@ def ntp_inputs() -> list[dict[str, Any]]:
 
 def chrony_server_inputs() -> list[dict[str, str]]:
     """What the chrony mutation's facts parse: the managed file, /proc/net/udp, chronyd -p, the unit."""
-    managed = chrony_ntp_server.render(["10.20.0.0/16", "192.168.40.0/24"]).decode()
+    managed = chrony_ntp_server.render(["10.20.0.0/16", "192.168.40.0/24"]).decode()  # secret-topology: allow subnet inputs of the bench
     server = DATA / "ntp" / "chrony-server-local-stratum"
     return [{"managed_file": managed, "config": managed, "udp": (server / "proc_net_udp").read_text(),
              "unit": (server / "unit.chrony.service").read_text()}]
