@@ -260,6 +260,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.chrony_ntp_server_host 
     module_runner,
     rollback,
 )
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import fail_timed_out, module_commands
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import (
     SubnetError,
     validate_allowed_subnets,
@@ -285,7 +286,8 @@ def main() -> None:
         except SubnetError as error:
             module.fail_json(msg="invalid allowed_subnets, nothing was changed: %s" % error)
 
-    host = ChronyHost(module_runner(module), binaries(module))
+    commands = module_commands(module)
+    host = ChronyHost(module_runner(commands), binaries(module))
     if state == "previous":
         result = rollback(host, module.check_mode)
     else:
@@ -298,6 +300,8 @@ def main() -> None:
     }
     if module._diff and result.diff is not None:
         output["diff"] = result.diff
+    if commands.timed_out is not None:
+        fail_timed_out(module, commands.timed_out, result.message, **output)
     if result.failed:
         module.fail_json(msg=result.message, **output)
     module.exit_json(**output)

@@ -105,6 +105,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.chrony_ntp_server_host 
     module_runner,
     read,
 )
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import fail_timed_out, module_commands
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import (
     SubnetError,
     validate_allowed_subnets,
@@ -124,7 +125,10 @@ def main() -> None:
         except SubnetError as error:
             module.fail_json(msg="invalid allowed_subnets: %s" % error)
         desired_state = "present"
-    result = read(ChronyHost(module_runner(module), binaries(module)), desired_state, subnets or [])
+    commands = module_commands(module)
+    result = read(ChronyHost(module_runner(commands), binaries(module)), desired_state, subnets or [])
+    if commands.timed_out is not None:
+        fail_timed_out(module, commands.timed_out, changed=False, facts=result.facts)
     module.exit_json(changed=False, facts=result.facts)
 
 

@@ -5,6 +5,12 @@ environment into artifacts, so a shared directory would leak state between runs)
 removed afterwards. Results are read from ``runner_on_*`` events, never from text output.
 The run covers a list of hosts so that a group target can use the same path later.
 
+The module gets a time budget a little under the run's timeout (``module_budget_seconds``,
+the extra var ``tecrax_module_budget_seconds``, which the playbooks pass to the module as
+``TECRAX_MODULE_BUDGET_SECONDS``): the module ends its own commands and answers "timed out"
+while the SSH session still stands, instead of being cut off by ansible-runner's timeout and
+leaving its commands running on the host.
+
 Operator values never reach Ansible's templar: ansible-core 2.19 trusts inventory files and
 extra-vars files as templates, so every string in both is written with YAML's ``!unsafe`` tag
 and reaches the module (or the connection plugin) as literal text.
@@ -25,6 +31,11 @@ from typing import Any, Literal
 import yaml
 
 HostStatus = Literal["ok", "failed", "unreachable", "skipped", "no_result"]
+# The part of a run's timeout that is not the module's: ansible-playbook starting, the SSH
+# connection, the module's transfer and its answer.
+MIN_MODULE_MARGIN_SECONDS = 10
+MAX_MODULE_MARGIN_SECONDS = 30
+BUDGET_VARIABLE = "tecrax_module_budget_seconds"
 _EVENT_STATUS: dict[str, HostStatus] = {
     "runner_on_ok": "ok",
     "runner_on_failed": "failed",
@@ -72,9 +83,9 @@ def run_playbook(
 ) -> PlaybookRun:
     """Run ``playbook`` of the collection over ``hosts`` and collect ``module``'s results.
 
-    ``extravars`` (the action's validated inputs) go to the private data dir's
-    ``env/extravars``, which ansible-runner passes as ``-e @file``: they outrank every other
-    variable source."""
+    ``extravars`` (the action's validated inputs) and the module budget go to the private
+    data dir's ``env/extravars``, which ansible-runner passes as ``-e @file``: they outrank
+    every other variable source."""
     import ansible_runner  # imported lazily: backend factories must stay cheap
 
     outcomes: dict[str, HostOutcome] = {}
@@ -93,7 +104,8 @@ def run_playbook(
 
     workdir = Path(tempfile.mkdtemp(prefix="tecrax-run-"))
     try:
-        _prepare_private_data_dir(workdir, collection_root, hosts, extravars or {})
+        variables = {**(extravars or {}), BUDGET_VARIABLE: module_budget_seconds(timeout_seconds)}
+        _prepare_private_data_dir(workdir, collection_root, hosts, variables)
         started = time.monotonic()
         runner = ansible_runner.run(
             private_data_dir=str(workdir),
@@ -116,6 +128,12 @@ def run_playbook(
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def module_budget_seconds(timeout_seconds: int) -> int:
+    """The module's share of a run's timeout: a quarter of it (10 to 30 s) is kept back."""
+    margin = min(MAX_MODULE_MARGIN_SECONDS, max(MIN_MODULE_MARGIN_SECONDS, timeout_seconds // 4))
+    return max(1, timeout_seconds - margin)
 
 
 def _prepare_private_data_dir(
