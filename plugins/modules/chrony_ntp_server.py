@@ -57,6 +57,8 @@ options:
         does not change the file.
     type: list
     elements: str
+extends_documentation_fragment:
+  - tecrax.ops.command_budget
 attributes:
   check_mode:
     support: full

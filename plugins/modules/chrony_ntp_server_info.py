@@ -31,6 +31,8 @@ options:
         content the mutation would write for them.
     type: list
     elements: str
+extends_documentation_fragment:
+  - tecrax.ops.command_budget
 attributes:
   check_mode:
     support: full

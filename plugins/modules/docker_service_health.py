@@ -23,6 +23,8 @@ description:
 author:
   - Tecrax developers (!UNKNOWN)
 options: {}
+extends_documentation_fragment:
+  - tecrax.ops.command_budget
 attributes:
   check_mode:
     support: full

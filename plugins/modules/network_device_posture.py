@@ -27,6 +27,7 @@ description:
 author:
   - Tecrax developers (!UNKNOWN)
 extends_documentation_fragment:
+  - tecrax.ops.command_budget
   - tecrax.ops.network_wrapper
 attributes:
   check_mode:

@@ -19,6 +19,7 @@ import tecrax
 from harness import (
     Governed,
     LabTarget,
+    Outcome,
     PlanRefused,
     allow_read_policy,
     connector_rule,
@@ -53,6 +54,17 @@ def host_says(lab: Any, host: Any, command: str) -> str:
     completed = lab.ssh(host, command)
     assert completed.returncode == 0, completed.stderr
     return completed.stdout.strip()
+
+
+def assert_failed_with_evidence(outcome: Outcome, error_class: str, host: Any) -> None:
+    """The observation step failed with ``error_class``, the message names no address, the
+    runtime receipt says no success, and the evidence bundle was written and verifies."""
+    assert outcome.state == "failed"
+    assert outcome.last_failure["error_class"] == error_class
+    assert outcome.last_failure["step_id"] == "observe_host_inventory"
+    assert host.address not in json.dumps(outcome.last_failure)
+    assert outcome.runtime_receipt.get("success") is not True
+    assert outcome.evidence_verified, outcome.evidence_checks
 
 
 def test_inventory_equals_what_the_host_reports(tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed) -> None:
@@ -137,12 +149,7 @@ def test_stopped_host_fails_transient_with_complete_evidence(
     victim = hosts["inv-victim"]
     lab.stop_host(victim)
     outcome = governed.run(environment(tmp_path, lab, hosts, connector={"timeout_seconds": 30}), INTENT, victim.name)
-    assert outcome.state == "failed"
-    assert outcome.last_failure["error_class"] == "transient_connector_error"
-    assert outcome.last_failure["step_id"] == "observe_host_inventory"
-    assert victim.address not in json.dumps(outcome.last_failure)
-    assert outcome.runtime_receipt.get("success") is not True
-    assert outcome.evidence_verified, outcome.evidence_checks
+    assert_failed_with_evidence(outcome, "transient_connector_error", victim)
 
 
 def test_hung_host_command_is_ended_by_the_module_and_reported_as_timeout(
@@ -158,14 +165,10 @@ def test_hung_host_command_is_ended_by_the_module_and_reported_as_timeout(
         assert len(hung_df.pids()) == 1, "df ran once: the module reached it and the timeout was not retried"
         assert hung_df.running() == [], "the module left its hung df running"
         assert lab.program_pids(host, PYTHON) == [], "the module's python is still running on the host"
-    assert outcome.state == "failed"
-    assert outcome.last_failure["error_class"] == "timeout"
-    assert outcome.last_failure["step_id"] == "observe_host_inventory"
+    assert_failed_with_evidence(outcome, "timeout", host)
     assert outcome.last_failure["error"] == (
         f"module on {host.name} timed out: df did not finish within the module's budget of 20 s and was killed "
         "with its process group")
-    assert outcome.runtime_receipt.get("success") is not True
-    assert outcome.evidence_verified, outcome.evidence_checks
     # The fault is gone with the block: the same host observes normally again.
     assert governed.run(env, INTENT, host.name).state == "completed"
 
@@ -180,12 +183,9 @@ def test_stopped_sshd_fails_transient_with_complete_evidence(
         outcome = governed.run(env, INTENT, host.name)
     finally:
         lab.start_service(host, "ssh.service")
-    assert outcome.state == "failed"
-    assert outcome.last_failure["error_class"] == "transient_connector_error"
+    assert_failed_with_evidence(outcome, "transient_connector_error", host)
     assert outcome.last_failure["error"] == f"target {host.name} unreachable (connection refused)"
     assert outcome.last_failure["attempt"] == 2  # a refused connection is retried once
-    assert outcome.runtime_receipt.get("success") is not True
-    assert outcome.evidence_verified, outcome.evidence_checks
     assert governed.run(env, INTENT, host.name).state == "completed"
 
 
@@ -211,18 +211,14 @@ def test_link_cut_mid_run_fails_transient_and_the_module_still_ends_its_command(
                  "the module to end df at its budget and exit")
         assert len(hung_df.pids()) == 1, "the retry reached the host through a cut link"
     outcome = governed.outcome(operation_id)
-    assert state == outcome.state == "failed"
-    assert outcome.last_failure["error_class"] == "transient_connector_error"
-    assert outcome.last_failure["step_id"] == "observe_host_inventory"
+    assert state == "failed"
+    assert_failed_with_evidence(outcome, "transient_connector_error", host)
     # Attempt 1 was retried, so it ended transient (a timeout is not retried): the keepalives
     # gave the dead session up. Attempt 2 could not connect through the cut link (how the
     # connect fails depends on whether the host's neighbour entry has expired by then).
     assert outcome.last_failure["attempt"] == 2
     assert outcome.last_failure["error"] in {
         f"target {host.name} unreachable ({reason})" for reason in ("connection timed out", "no route to host")}
-    assert host.address not in json.dumps(outcome.last_failure)
-    assert outcome.runtime_receipt.get("success") is not True
-    assert outcome.evidence_verified, outcome.evidence_checks
     assert governed.run(env, INTENT, host.name).state == "completed"
 
 
