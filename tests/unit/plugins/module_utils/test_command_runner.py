@@ -134,8 +134,8 @@ def test_runner_environment_update_and_program_lookup(monkeypatch: pytest.Monkey
     assert cr.CommandRunner(60).find("sh") is None
 
 
-@pytest.mark.parametrize(("value", "budget"), [(None, cr.DEFAULT_BUDGET_SECONDS), ("", cr.DEFAULT_BUDGET_SECONDS),
-                                                (" 45 ", 45), ("1", 1), ("3600", 3600)])
+@pytest.mark.parametrize(("value", "budget"), [
+    (None, cr.DEFAULT_BUDGET_SECONDS), ("", cr.DEFAULT_BUDGET_SECONDS), (" 45 ", 45), ("1", 1), ("3600", 3600)])
 def test_budget_from_the_environment(value: str | None, budget: int) -> None:
     environ = {} if value is None else {cr.BUDGET_ENV: value}
     assert cr.budget_seconds(environ) == budget

@@ -99,8 +99,9 @@ def test_wrapper_time_limit_within_the_budget_stays_an_observation(
     assert "system_info_timeout" in result["facts"]["coverage"]["blockers"]
 
 
-def test_a_malformed_budget_fails_the_module_by_name(capsys: pytest.CaptureFixture[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_malformed_budget_fails_the_module_by_name(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(BUDGET_ENV, "soon")
     code, result = run_module(host_inventory.main, {}, capsys)
     assert code == 1 and result["failed"] is True
