@@ -26,10 +26,12 @@ import yaml
 PROFILE = Path(__file__).resolve().parents[1] / "profile"
 CONNECTOR_FILE = "connectors/tecrax_ansible.yaml"
 READ_ONLY_MODES = ["read_only", "observe", "dry_run"]
+# A timeout is final: the module already ended what hung at its budget, and a retry would
+# double the step's time (docs/architecture.md, "Timeouts"). A lost connection is retried.
 RETRY = {
     "max_attempts": 1,
-    "allowed_on": ["timeout", "transient_connector_error"],
-    "blocked_on": ["policy_denied", "auth_failed", "validation_failed", "unsupported"],
+    "allowed_on": ["transient_connector_error"],
+    "blocked_on": ["timeout", "policy_denied", "auth_failed", "validation_failed", "unsupported"],
 }
 # What a passing intent asserts about its facts, and the default suffixes of its rule ids.
 CONDITIONS = {

@@ -29,7 +29,7 @@ options:
     type: str
   timeout_seconds:
     description:
-      - Time limit of each wrapper call; the wrapper's process group is killed when it is
+      - Time limit of each wrapper call, within the module's time budget; the wrapper's process group is killed when it is
         exceeded and the call counts as C(timeout).
     type: int
     default: 30

@@ -55,6 +55,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.chrony_ntp_server impor
     subnets_to_check,
     udp_listener_inodes,
 )
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import CommandRunner, CommandTimedOut
 from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import bounded_text, raw_text
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import validate_allowed_subnets
 
@@ -632,11 +633,24 @@ def binaries(module: Any) -> Binaries:
     )
 
 
-def module_runner(module: Any) -> Runner:
-    """``run`` for :class:`ChronyHost`: argv lists only, C locale, output bounded."""
+# The status :class:`ChronyHost` sees for a command that did not run to its end.
+DID_NOT_FINISH_RC = -1
+
+
+def module_runner(commands: CommandRunner) -> Runner:
+    """``run`` for :class:`ChronyHost` through the module's runner (argv lists, C locale,
+    bounded output, the module's budget).
+
+    A command the budget ends is a failed command, so a transaction still restores what it
+    can; the module then reports the timeout (``commands.timed_out``).
+    """
 
     def run(argv: List[str]) -> Tuple[int, str, str]:
-        rc, out, err = module.run_command(argv, check_rc=False, environ_update={"LC_ALL": "C", "LANG": "C"})
-        return rc, raw_text(out), raw_text(err)
+        try:
+            ended = commands.run(argv)
+        except CommandTimedOut as error:
+            return DID_NOT_FINISH_RC, "", str(error)
+        rc = DID_NOT_FINISH_RC if ended.rc is None else ended.rc
+        return rc, raw_text(ended.stdout), raw_text(ended.stderr)
 
     return run

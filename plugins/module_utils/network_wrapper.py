@@ -7,23 +7,30 @@ subcommand (``system-info`` or ``ssh-status``); the device's CLI output on stdou
 ``MAX_OUTPUT_BYTES``; exit status 0 when the output is the device's answer, anything else when
 it is not. The device is named by the environment variable ``TECRAX_NETWORK_DEVICE``.
 
-``AnsibleModule.run_command`` can neither stop a hung program nor bound what it reads, and a
-wrapper talks to a device over the network, so it is called here with ``subprocess`` directly:
-an argv list, no shell, no stdin, a small fixed environment, its own process group (killed
-whole on timeout or excess output), stdout read up to the bound and stderr discarded.
+A wrapper talks to a device over the network, so each call runs through the modules' command
+runner (``command_runner``): an argv list, no shell, no stdin, a small fixed environment, its
+own process group (killed whole on timeout or excess output), stdout read up to the bound and
+stderr discarded. Each call has its own time limit, within the module's budget.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import selectors
-import signal
 import stat
-import subprocess
 import time
 from typing import Any, Mapping
 
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+    NOT_STARTED,
+    OUTPUT_LIMIT_EXCEEDED,
+    TIMEOUT,
+    CommandRunner,
+    CommandTimedOut,
+    fail_timed_out,
+    module_commands,
+    run_command,
+)
 from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import MAX_RAW_BYTES
 from ansible_collections.tecrax.ops.plugins.module_utils.network_device import (
     SUBCOMMANDS,
@@ -39,7 +46,6 @@ SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PASSED_ENV = ("HOME", "SSH_AUTH_SOCK")
 
 _DEVICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\Z")
-_CHUNK = 8192
 
 
 class WrapperConfigError(ValueError):
@@ -93,76 +99,40 @@ def insecure_reason(path: str) -> str | None:
 
 
 def run_wrapper(path: str, subcommand: str, *, device_id: str | None = None,
-                timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS) -> dict[str, Any]:
+                timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
+                commands: CommandRunner | None = None) -> dict[str, Any]:
     """Call the wrapper once; return ``{status, exit_code, output, output_bytes, seconds}``.
 
     ``status``: ``ok`` (exit 0), ``failed`` (non-zero exit or killed by a signal),
     ``timeout``, ``output_limit_exceeded`` (more than ``MAX_OUTPUT_BYTES`` on stdout; the
     wrapper is killed), ``missing`` (not an executable regular file). Never raises for
-    anything the wrapper does.
+    anything the wrapper does; with ``commands`` (the module's runner), a call that the
+    module's budget ends raises :class:`CommandTimedOut`.
     """
     if subcommand not in SUBCOMMANDS:
         raise ValueError("subcommand must be one of " + ", ".join(SUBCOMMANDS))
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         return _result("missing", None, b"", 0.0)
-    environment = {"PATH": SEARCH_PATH, "LC_ALL": "C", "LANG": "C"}
+    environment = {"PATH": SEARCH_PATH}
     environment.update({name: os.environ[name] for name in PASSED_ENV if name in os.environ})
     if device_id is not None:
         environment[DEVICE_ENV] = device_id
-    started = time.monotonic()
-    try:
-        process = subprocess.Popen(
-            [path, subcommand], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=environment, cwd="/", close_fds=True,
-            start_new_session=True,
-        )
-    except OSError:
-        return _result("missing", None, b"", time.monotonic() - started)
-    output, overflow, timed_out = _read_bounded(process, started + timeout_seconds)
-    if overflow or timed_out:
-        _kill_group(process)
-    exit_code = process.wait()
-    seconds = time.monotonic() - started
-    if timed_out:
-        return _result("timeout", None, b"", seconds)
-    if overflow:
-        return _result("output_limit_exceeded", None, b"", seconds, len(output))
-    if exit_code != 0:
-        return _result("failed", exit_code, b"", seconds, len(output))
-    return _result("ok", 0, output, seconds)
-
-
-def _read_bounded(process: subprocess.Popen, deadline: float) -> tuple[bytes, bool, bool]:
-    stream = process.stdout
-    if stream is None:  # not reached: stdout is always a pipe here
-        return b"", False, False
-    chunks: list[bytes] = []
-    size = 0
-    with selectors.DefaultSelector() as selector:
-        selector.register(stream, selectors.EVENT_READ)
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return b"".join(chunks), False, True
-                if not selector.select(remaining):
-                    continue
-                chunk = os.read(stream.fileno(), _CHUNK)
-                if not chunk:
-                    return b"".join(chunks), False, False
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_OUTPUT_BYTES:
-                    return b"".join(chunks), True, False
-        finally:
-            stream.close()
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        pass
+    argv = [path, subcommand]
+    options: dict[str, Any] = {"environment": environment, "max_output_bytes": MAX_OUTPUT_BYTES,
+                               "kill_on_overflow": True, "capture_stderr": False}
+    if commands is None:
+        ended = run_command(argv, deadline=time.monotonic() + timeout_seconds, **options)
+    else:
+        ended = commands.run(argv, timeout_seconds=timeout_seconds, **options)
+    if ended.status == NOT_STARTED:
+        return _result("missing", None, b"", ended.seconds)
+    if ended.status == TIMEOUT:
+        return _result(TIMEOUT, None, b"", ended.seconds)
+    if ended.status == OUTPUT_LIMIT_EXCEEDED:
+        return _result(OUTPUT_LIMIT_EXCEEDED, None, b"", ended.seconds, ended.stdout_bytes)
+    if ended.exit_code != 0:
+        return _result("failed", ended.exit_code, b"", ended.seconds, ended.stdout_bytes)
+    return _result("ok", 0, ended.stdout, ended.seconds)
 
 
 def _result(status: str, exit_code: int | None, output: bytes, seconds: float,
@@ -177,15 +147,15 @@ def _result(status: str, exit_code: int | None, output: bytes, seconds: float,
 
 
 def observe_device(path: str, *, device_id: str | None, timeout_seconds: int,
-                   family_of: Any) -> Mapping[str, Any]:
+                   family_of: Any, commands: CommandRunner | None = None) -> Mapping[str, Any]:
     """Both wrapper calls. ``ssh-status`` runs only when ``family_of(system-info output)``
     names a supported family: an unsupported or silent device is not asked again."""
     system_info = run_wrapper(path, "system-info", device_id=device_id,
-                              timeout_seconds=timeout_seconds)
+                              timeout_seconds=timeout_seconds, commands=commands)
     ssh_status: dict[str, Any] = _result("not_run", None, b"", 0.0)
     if system_info["status"] == "ok" and family_of(system_info["output"]) is not None:
         ssh_status = run_wrapper(path, "ssh-status", device_id=device_id,
-                                 timeout_seconds=timeout_seconds)
+                                 timeout_seconds=timeout_seconds, commands=commands)
     return {"system_info": system_info, "ssh_status": ssh_status}
 
 
@@ -202,8 +172,11 @@ def observe_with_module(module: Any, family_of: Any) -> Mapping[str, Any]:
     """Validate the module's options, refuse an unsafe wrapper, then call it.
 
     Bad options and an unsafe wrapper end the module with ``fail_json`` and a message that
-    names the option; a wrapper that cannot be run is an observation (``missing``).
+    names the option; a wrapper that cannot be run is an observation (``missing``), and so is
+    a call that exceeds ``timeout_seconds`` (``timeout``). A call still running when the
+    module's budget is spent fails the module as timed out.
     """
+    commands = module_commands(module)
     params = module.params
     try:
         path = check_wrapper_path(params["wrapper_path"])
@@ -216,4 +189,9 @@ def observe_with_module(module: Any, family_of: Any) -> Mapping[str, Any]:
     reason = insecure_reason(path)
     if reason:
         module.fail_json(msg="refusing to run the wrapper: " + reason)
-    return observe_device(path, device_id=device_id, timeout_seconds=timeout, family_of=family_of)
+    try:
+        return observe_device(path, device_id=device_id, timeout_seconds=timeout, family_of=family_of,
+                              commands=commands)
+    except CommandTimedOut as exc:
+        fail_timed_out(module, exc)
+        raise  # not reached: fail_json exits

@@ -2,57 +2,57 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """Running the fixed, read-only observations of the NTP modules on the managed host.
 
-Every function takes the module object (for ``get_bin_path`` and ``run_command``) and
-returns command results in the shape ``time_sync`` parses: ``{"rc": int | None,
-"output": str}``, ``rc`` ``None`` when the program is not installed. Commands run without
-a shell, in the C locale; a non-zero exit is a result, never a module failure.
+Every function takes the module's :class:`CommandRunner` and returns command results in the
+shape ``time_sync`` parses: ``{"rc": int | None, "output": bytes}``, ``rc`` ``None`` when
+the program is not installed. Commands run without a shell, in the C locale, within the
+module's budget; a non-zero exit is a result, never a module failure (a command the budget
+ends raises ``CommandTimedOut``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import MAX_RAW_BYTES
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import CommandRunner
 from ansible_collections.tecrax.ops.plugins.module_utils.time_sync import (
     DAEMON_UNITS,
     UNIT_PROPERTIES,
 )
 
-C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 UDP_TABLES = ("/proc/net/udp", "/proc/net/udp6")
 MAX_SOCKET_LINES = 64
 NTP_PORT_HEX = ":007B"
 NTPQ_VARIABLES = "rv 0 stratum,offset,rootdelay,rootdisp,leap"
 
 
-def run(module: Any, program: str, args: list[str]) -> dict[str, Any]:
+def run(commands: CommandRunner, program: str, args: list[str]) -> dict[str, Any]:
     """Run ``program args`` (looked up on PATH and the sbin directories)."""
-    binary = module.get_bin_path(program)
+    binary = commands.find(program)
     if not binary:
         return {"rc": None, "output": ""}
-    rc, out, _err = module.run_command([binary] + args, check_rc=False, environ_update=C_LOCALE, encoding=None)
-    return {"rc": rc, "output": out[:MAX_RAW_BYTES]}
+    ended = commands.run([binary] + args)
+    return {"rc": ended.rc, "output": ended.stdout}
 
 
-def chrony_tracking(module: Any) -> dict[str, Any]:
-    return run(module, "chronyc", ["-n", "tracking"])
+def chrony_tracking(commands: CommandRunner) -> dict[str, Any]:
+    return run(commands, "chronyc", ["-n", "tracking"])
 
 
-def chrony_serverstats(module: Any) -> dict[str, Any]:
-    return run(module, "chronyc", ["-n", "serverstats"])
+def chrony_serverstats(commands: CommandRunner) -> dict[str, Any]:
+    return run(commands, "chronyc", ["-n", "serverstats"])
 
 
-def ntpq_variables(module: Any) -> dict[str, Any]:
+def ntpq_variables(commands: CommandRunner) -> dict[str, Any]:
     # ntpq waits for its own timeout when no ntpd answers: only asked when ntpd runs.
-    return run(module, "ntpq", ["-n", "-c", NTPQ_VARIABLES])
+    return run(commands, "ntpq", ["-n", "-c", NTPQ_VARIABLES])
 
 
-def collect_unit_states(module: Any, daemons: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+def collect_unit_states(commands: CommandRunner, daemons: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """``systemctl show`` of every candidate unit of ``daemons``, one call per unit (so an
     alias such as chronyd.service answers for itself)."""
     prop = "--property=" + ",".join(UNIT_PROPERTIES)
     return {
-        unit: run(module, "systemctl", ["show", "--no-pager", prop, unit])
+        unit: run(commands, "systemctl", ["show", "--no-pager", prop, unit])
         for daemon in daemons
         for unit in DAEMON_UNITS[daemon]
     }

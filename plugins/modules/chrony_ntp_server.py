@@ -60,6 +60,8 @@ options:
         does not change the file.
     type: list
     elements: str
+extends_documentation_fragment:
+  - tecrax.ops.command_budget
 attributes:
   check_mode:
     support: full
@@ -265,6 +267,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.chrony_ntp_server_host 
     module_runner,
     rollback,
 )
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import fail_timed_out, module_commands
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import (
     SubnetError,
     validate_allowed_subnets,
@@ -290,7 +293,8 @@ def main() -> None:
         except SubnetError as error:
             module.fail_json(msg="invalid allowed_subnets, nothing was changed: %s" % error)
 
-    host = ChronyHost(module_runner(module), binaries(module))
+    commands = module_commands(module)
+    host = ChronyHost(module_runner(commands), binaries(module))
     if state == "previous":
         result = rollback(host, module.check_mode)
     else:
@@ -303,6 +307,8 @@ def main() -> None:
     }
     if module._diff and result.diff is not None:
         output["diff"] = result.diff
+    if commands.timed_out is not None:
+        fail_timed_out(module, commands.timed_out, result.message, **output)
     if result.failed:
         module.fail_json(msg=result.message, **output)
     module.exit_json(**output)

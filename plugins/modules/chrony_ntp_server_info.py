@@ -33,6 +33,7 @@ options:
     elements: str
 extends_documentation_fragment:
   - tecrax.ops.attributes
+  - tecrax.ops.command_budget
 attributes:
   platform:
     description: Debian or Ubuntu hosts with chrony under systemd.
@@ -99,6 +100,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.chrony_ntp_server_host 
     module_runner,
     read,
 )
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import fail_timed_out, module_commands
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import (
     SubnetError,
     validate_allowed_subnets,
@@ -118,7 +120,10 @@ def main() -> None:
         except SubnetError as error:
             module.fail_json(msg="invalid allowed_subnets: %s" % error)
         desired_state = "present"
-    result = read(ChronyHost(module_runner(module), binaries(module)), desired_state, subnets or [])
+    commands = module_commands(module)
+    result = read(ChronyHost(module_runner(commands), binaries(module)), desired_state, subnets or [])
+    if commands.timed_out is not None:
+        fail_timed_out(module, commands.timed_out, changed=False, facts=result.facts)
     module.exit_json(changed=False, facts=result.facts)
 
 

@@ -25,6 +25,7 @@ author:
 options: {}
 extends_documentation_fragment:
   - tecrax.ops.attributes
+  - tecrax.ops.command_budget
 attributes:
   platform:
     description: Linux hosts managed by systemd.
@@ -175,37 +176,38 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+    CommandRunner,
+    CommandTimedOut,
+    fail_timed_out,
+    module_commands,
+)
 from ansible_collections.tecrax.ops.plugins.module_utils.docker_service_health import (
     UNIT_NAMES,
     normalize_docker_service_health,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
-    MAX_RAW_BYTES,
-    FactsContractError,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import FactsContractError
 from ansible_collections.tecrax.ops.plugins.module_utils.systemd_show import show_argv
 
-# The C locale and no pager or colours: the output the normalizer parses.
-COMMAND_ENVIRONMENT = {"LC_ALL": "C", "LANG": "C", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
+# No pager or colours (the runner adds the C locale): the output the normalizer parses.
+COMMAND_ENVIRONMENT = {"SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
 
 
-def collect_raw(module: AnsibleModule) -> dict[str, dict[str, object]]:
-    systemctl = module.get_bin_path("systemctl")
+def collect_raw(commands: CommandRunner) -> dict[str, dict[str, object]]:
+    systemctl = commands.find("systemctl")
     if not systemctl:
         return {"systemctl_show": {"rc": None, "out": b""}}
-    rc, out, _err = module.run_command(
-        show_argv(systemctl, UNIT_NAMES),
-        check_rc=False,
-        environ_update=COMMAND_ENVIRONMENT,
-        encoding=None,
-    )
-    return {"systemctl_show": {"rc": rc, "out": out[:MAX_RAW_BYTES]}}
+    ended = commands.run(show_argv(systemctl, UNIT_NAMES), environ_update=COMMAND_ENVIRONMENT)
+    return {"systemctl_show": {"rc": ended.rc, "out": ended.stdout}}
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    commands = module_commands(module)
     try:
-        facts = normalize_docker_service_health(collect_raw(module))
+        facts = normalize_docker_service_health(collect_raw(commands))
+    except CommandTimedOut as exc:
+        fail_timed_out(module, exc)
     except FactsContractError as exc:
         module.fail_json(msg="docker_service_health produced facts that break their contract: %s" % exc)
     module.exit_json(changed=False, facts=facts)

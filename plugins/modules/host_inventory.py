@@ -25,6 +25,7 @@ author:
 options: {}
 extends_documentation_fragment:
   - tecrax.ops.attributes
+  - tecrax.ops.command_budget
 attributes:
   platform:
     description: Linux hosts with C(/proc) and a POSIX C(df).
@@ -289,6 +290,12 @@ import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+    CommandRunner,
+    CommandTimedOut,
+    fail_timed_out,
+    module_commands,
+)
 from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
     MAX_RAW_BYTES,
     FactsContractError,
@@ -334,37 +341,36 @@ def read_hostname() -> str | bytes | None:
     return name or read_bounded(HOSTNAME_PATH)
 
 
-def read_df(module: AnsibleModule) -> str | None:
-    df = module.get_bin_path("df")
+def read_df(commands: CommandRunner) -> bytes | None:
+    df = commands.find("df")
     if not df:
         return None
-    # The C locale keeps the header and numbers in the format the normalizer parses.
-    rc, out, _err = module.run_command(
-        [df, "-P", "-k", "/"],
-        check_rc=False,
-        environ_update={"LC_ALL": "C", "LANG": "C"},
-    )
-    if rc != 0:
+    # The runner's C locale keeps the header and numbers in the format the normalizer parses.
+    ended = commands.run([df, "-P", "-k", "/"])
+    if ended.rc != 0:
         return None
-    return out[:MAX_RAW_BYTES]
+    return ended.stdout
 
 
-def collect_raw(module: AnsibleModule) -> dict[str, str | bytes | None]:
+def collect_raw(commands: CommandRunner) -> dict[str, str | bytes | None]:
     return {
         "os_release": read_os_release(),
         "kernel": read_kernel(),
         "hostname": read_hostname(),
         "uptime": read_bounded("/proc/uptime"),
         "loadavg": read_bounded("/proc/loadavg"),
-        "df": read_df(module),
+        "df": read_df(commands),
         "meminfo": read_bounded("/proc/meminfo"),
     }
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    commands = module_commands(module)
     try:
-        facts = normalize_host_inventory(collect_raw(module))
+        facts = normalize_host_inventory(collect_raw(commands))
+    except CommandTimedOut as exc:
+        fail_timed_out(module, exc)
     except FactsContractError as exc:
         module.fail_json(msg="host_inventory produced facts that break their contract: %s" % exc)
     module.exit_json(changed=False, facts=facts)

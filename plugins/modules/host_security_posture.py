@@ -36,6 +36,7 @@ author:
 options: {}
 extends_documentation_fragment:
   - tecrax.ops.attributes
+  - tecrax.ops.command_budget
 attributes:
   platform:
     description: Debian and Ubuntu hosts managed by systemd; on other Linux hosts the apt-based observations are reported as not made.
@@ -241,6 +242,12 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+    CommandRunner,
+    CommandTimedOut,
+    fail_timed_out,
+    module_commands,
+)
 from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
     MAX_RAW_BYTES,
     FactsContractError,
@@ -253,7 +260,8 @@ from ansible_collections.tecrax.ops.plugins.module_utils.host_security_posture i
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.systemd_show import show_argv
 
-COMMAND_ENVIRONMENT = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
+# The runner adds the C locale.
+COMMAND_ENVIRONMENT = {"LANGUAGE": "", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
 # No lock is taken or waited for, and apt's binary caches are built in memory instead of
 # being (re)written under /var/cache/apt: the simulation changes nothing on the host.
 APT_SIMULATION = ("-s", "-q",
@@ -269,23 +277,22 @@ REBOOT_REQUIRED = "/var/run/reboot-required"
 REBOOT_REQUIRED_PKGS = "/var/run/reboot-required.pkgs"
 
 
-def probe(module: AnsibleModule, binary: str, argv: list[str], max_bytes: int = MAX_RAW_BYTES) -> dict[str, object]:
+def probe(commands: CommandRunner, binary: str, argv: list[str], max_bytes: int = MAX_RAW_BYTES
+          ) -> dict[str, object]:
     """Run one command; ``rc`` is ``None`` when the binary is not on the host."""
-    path = module.get_bin_path(binary)
+    path = commands.find(binary)
     if not path:
         return {"rc": None, "out": b""}
-    rc, out, _err = module.run_command([path] + argv, check_rc=False,
-                                       environ_update=COMMAND_ENVIRONMENT, encoding=None)
-    return {"rc": rc, "out": out[:max_bytes]}
+    ended = commands.run([path] + argv, environ_update=COMMAND_ENVIRONMENT, max_output_bytes=max_bytes)
+    return {"rc": ended.rc, "out": ended.stdout}
 
 
-def systemd_units(module: AnsibleModule) -> dict[str, object]:
-    path = module.get_bin_path("systemctl")
+def systemd_units(commands: CommandRunner) -> dict[str, object]:
+    path = commands.find("systemctl")
     if not path:
         return {"rc": None, "out": b""}
-    rc, out, _err = module.run_command(show_argv(path, UNITS), check_rc=False,
-                                       environ_update=COMMAND_ENVIRONMENT, encoding=None)
-    return {"rc": rc, "out": out[:MAX_RAW_BYTES]}
+    ended = commands.run(show_argv(path, UNITS), environ_update=COMMAND_ENVIRONMENT)
+    return {"rc": ended.rc, "out": ended.stdout}
 
 
 def package_lists(now: float) -> dict[str, int | None] | None:
@@ -328,12 +335,12 @@ def marker_present(path: str) -> bool | None:
     return True
 
 
-def collect_raw(module: AnsibleModule) -> dict[str, object]:
+def collect_raw(commands: CommandRunner) -> dict[str, object]:
     return {
-        "dpkg_status": probe(module, "dpkg-query", ["-W", "-f=${db:Status-Status}\\n", PACKAGE]),
-        "apt_periodic": probe(module, "apt-config", ["dump", "APT::Periodic"]),
-        "units": systemd_units(module),
-        "apt_simulation": probe(module, "apt-get", list(APT_SIMULATION), MAX_APT_BYTES + 1),
+        "dpkg_status": probe(commands, "dpkg-query", ["-W", "-f=${db:Status-Status}\\n", PACKAGE]),
+        "apt_periodic": probe(commands, "apt-config", ["dump", "APT::Periodic"]),
+        "units": systemd_units(commands),
+        "apt_simulation": probe(commands, "apt-get", list(APT_SIMULATION), MAX_APT_BYTES + 1),
         "package_lists": package_lists(time.time()),
         "randomize_va_space": read_bounded(RANDOMIZE_VA_SPACE),
         "dmesg_restrict": read_bounded(DMESG_RESTRICT),
@@ -344,8 +351,11 @@ def collect_raw(module: AnsibleModule) -> dict[str, object]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    commands = module_commands(module)
     try:
-        facts = normalize_host_security_posture(collect_raw(module))
+        facts = normalize_host_security_posture(collect_raw(commands))
+    except CommandTimedOut as exc:
+        fail_timed_out(module, exc)
     except FactsContractError as exc:
         module.fail_json(msg="host_security_posture produced facts that break their contract: %s" % exc)
     module.exit_json(changed=False, facts=facts)

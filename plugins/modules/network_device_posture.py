@@ -28,6 +28,7 @@ author:
   - Tecrax developers (!UNKNOWN)
 extends_documentation_fragment:
   - tecrax.ops.attributes
+  - tecrax.ops.command_budget
   - tecrax.ops.network_wrapper
 attributes:
   platform:

@@ -33,6 +33,7 @@ author:
 options: {}
 extends_documentation_fragment:
   - tecrax.ops.attributes
+  - tecrax.ops.command_budget
 attributes:
   platform:
     description: Linux hosts managed by systemd.
@@ -188,6 +189,12 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+    CommandRunner,
+    CommandTimedOut,
+    fail_timed_out,
+    module_commands,
+)
 from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import FactsContractError
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp_local_health import (
     DAEMONS,
@@ -202,23 +209,26 @@ from ansible_collections.tecrax.ops.plugins.module_utils.time_sync_collect impor
 )
 
 
-def collect_raw(module: AnsibleModule) -> dict:
-    units = collect_unit_states(module, DAEMONS)
-    raw = {"units": units, "timedatectl": run(module, "timedatectl", ["show"])}
+def collect_raw(commands: CommandRunner) -> dict:
+    units = collect_unit_states(commands, DAEMONS)
+    raw = {"units": units, "timedatectl": run(commands, "timedatectl", ["show"])}
     daemon = daemon_in_charge(units)
     if daemon == "chrony":
-        raw["chrony_tracking"] = chrony_tracking(module)
+        raw["chrony_tracking"] = chrony_tracking(commands)
     elif daemon == "ntpd":
-        raw["ntpq"] = ntpq_variables(module)
+        raw["ntpq"] = ntpq_variables(commands)
     elif daemon == "systemd_timesyncd":
-        raw["timesync"] = run(module, "timedatectl", ["show-timesync", "--all"])
+        raw["timesync"] = run(commands, "timedatectl", ["show-timesync", "--all"])
     return raw
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    commands = module_commands(module)
     try:
-        facts = normalize_ntp_local_health(collect_raw(module))
+        facts = normalize_ntp_local_health(collect_raw(commands))
+    except CommandTimedOut as exc:
+        fail_timed_out(module, exc)
     except FactsContractError as exc:
         module.fail_json(msg="ntp_health produced facts that break their contract: %s" % exc)
     module.exit_json(changed=False, facts=facts)

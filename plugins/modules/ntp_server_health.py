@@ -32,6 +32,7 @@ author:
 options: {}
 extends_documentation_fragment:
   - tecrax.ops.attributes
+  - tecrax.ops.command_budget
 attributes:
   platform:
     description: Linux hosts managed by systemd.
@@ -205,6 +206,12 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+    CommandRunner,
+    CommandTimedOut,
+    fail_timed_out,
+    module_commands,
+)
 from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import FactsContractError
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp_server_health import (
     DAEMONS,
@@ -220,22 +227,25 @@ from ansible_collections.tecrax.ops.plugins.module_utils.time_sync_collect impor
 )
 
 
-def collect_raw(module: AnsibleModule) -> dict:
-    units = collect_unit_states(module, DAEMONS)
+def collect_raw(commands: CommandRunner) -> dict:
+    units = collect_unit_states(commands, DAEMONS)
     raw = {"units": units, "udp_sockets": read_udp_sockets()}
     daemon = server_daemon(units)
     if daemon == "chrony":
-        raw["chrony_tracking"] = chrony_tracking(module)
-        raw["chrony_serverstats"] = chrony_serverstats(module)
+        raw["chrony_tracking"] = chrony_tracking(commands)
+        raw["chrony_serverstats"] = chrony_serverstats(commands)
     elif daemon == "ntpd":
-        raw["ntpq"] = ntpq_variables(module)
+        raw["ntpq"] = ntpq_variables(commands)
     return raw
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    commands = module_commands(module)
     try:
-        facts = normalize_ntp_server_observation(collect_raw(module))
+        facts = normalize_ntp_server_observation(collect_raw(commands))
+    except CommandTimedOut as exc:
+        fail_timed_out(module, exc)
     except FactsContractError as exc:
         module.fail_json(msg="ntp_server_health produced facts that break their contract: %s" % exc)
     module.exit_json(changed=False, facts=facts)

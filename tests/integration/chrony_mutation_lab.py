@@ -17,7 +17,6 @@ import ipaddress
 import json
 import random
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -245,11 +244,3 @@ def rollback(governed: Governed, operation_id: str) -> dict[str, Any]:
     record = json.loads((governed.root / "operations" / f"{operation_id}.json").read_text())
     return {"returncode": completed.returncode, "stdout": completed.stdout, "stderr": completed.stderr,
             "result": (record.get("metadata") or {}).get("rollback") or {}}
-
-
-def wait_for(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            raise LabError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)

@@ -48,10 +48,9 @@ from chrony_mutation_lab import (
     rollback,
     set_drop_in,
     udp_123_listening,
-    wait_for,
     wait_for_client_sync,
 )
-from harness import Governed, PlanRefused
+from harness import Governed, PlanRefused, wait_for
 from lab import Host, Lab
 from ntp_lab import write_host_file
 
@@ -436,8 +435,8 @@ def test_killed_apply_leaves_old_or_new_content_and_the_next_apply_finishes_it(w
 
 def module_pids(lab: Lab, host: Host) -> list[str]:
     """PIDs of the Ansible module's python on the host (it runs as `python3` from SSH)."""
-    listing = lab.exec(host, ["ps", "-eo", "pid=,args="]).stdout
-    return [line.split()[0] for line in listing.splitlines() if line.split()[1:2] == ["/usr/bin/python3"]]
+    return [str(pid) for pid in lab.program_pids(host, "/usr/bin/python3")]
+
 
 
 # --- a host without chrony: check mode and the plan refuse as the apply does ------------------

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +20,24 @@ from harness import (
     IDENTITY_REF,
     Governed,
     LabTarget,
+    Outcome,
     PlanRefused,
     allow_read_policy,
     connector_rule,
     deny_rule,
+    wait_for,
     write_catalog,
     write_environment,
 )
 
 INTENT = "collect_basic_host_inventory"
+PYTHON = "/usr/bin/python3"  # the module's interpreter on the lab hosts
 pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")
 def hosts(lab: Any) -> dict[str, Any]:
-    booted = lab.boot(["inv-main", "inv-victim"])
+    booted = lab.boot(["inv-main", "inv-victim", "inv-faults"])
     return {host.name: host for host in booted}
 
 
@@ -51,6 +55,17 @@ def host_says(lab: Any, host: Any, command: str) -> str:
     completed = lab.ssh(host, command)
     assert completed.returncode == 0, completed.stderr
     return completed.stdout.strip()
+
+
+def assert_failed_with_evidence(outcome: Outcome, error_class: str, host: Any) -> None:
+    """The observation step failed with ``error_class``, the message names no address, the
+    runtime receipt says no success, and the evidence bundle was written and verifies."""
+    assert outcome.state == "failed"
+    assert outcome.last_failure["error_class"] == error_class
+    assert outcome.last_failure["step_id"] == "observe_host_inventory"
+    assert host.address not in json.dumps(outcome.last_failure)
+    assert outcome.runtime_receipt.get("success") is not True
+    assert outcome.evidence_verified, outcome.evidence_checks
 
 
 def test_inventory_equals_what_the_host_reports(tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed) -> None:
@@ -135,30 +150,76 @@ def test_stopped_host_fails_transient_with_complete_evidence(
     victim = hosts["inv-victim"]
     lab.stop_host(victim)
     outcome = governed.run(environment(tmp_path, lab, hosts, connector={"timeout_seconds": 30}), INTENT, victim.name)
-    assert outcome.state == "failed"
-    assert outcome.last_failure["error_class"] == "transient_connector_error"
-    assert outcome.last_failure["step_id"] == "observe_host_inventory"
-    assert victim.address not in json.dumps(outcome.last_failure)
-    assert outcome.runtime_receipt.get("success") is not True
-    assert outcome.evidence_verified, outcome.evidence_checks
+    assert_failed_with_evidence(outcome, "transient_connector_error", victim)
 
 
-def test_hung_host_command_is_reported_as_timeout(
+def test_hung_host_command_is_ended_by_the_module_and_reported_as_timeout(
     tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed
 ) -> None:
     # The module runs `df -P -k /`; on this host df never returns, so the step can only end
-    # by its timeout, however fast or slow the machine is.
+    # by a timeout, however fast or slow the machine is. The module's own budget (30 s step
+    # timeout -> 20 s) must end it, before ansible-runner's timeout would cut the session.
     host = hosts["inv-main"]
-    env = environment(tmp_path, lab, hosts, connector={"timeout_seconds": 15})
+    env = environment(tmp_path, lab, hosts, connector={"timeout_seconds": 30})
     with lab.hang_command(host, "/usr/bin/df") as hung_df:
         outcome = governed.run(env, INTENT, host.name)
-        assert hung_df.pids(), "the module never reached df: the timeout was not the hang's"
-    assert outcome.state == "failed"
-    assert outcome.last_failure["error_class"] == "timeout"
-    assert outcome.last_failure["step_id"] == "observe_host_inventory"
-    assert outcome.runtime_receipt.get("success") is not True
-    assert outcome.evidence_verified, outcome.evidence_checks
+        assert len(hung_df.pids()) == 1, "df ran once: the module reached it and the timeout was not retried"
+        assert hung_df.running() == [], "the module left its hung df running"
+        assert lab.program_pids(host, PYTHON) == [], "the module's python is still running on the host"
+    assert_failed_with_evidence(outcome, "timeout", host)
+    assert outcome.last_failure["error"] == (
+        f"module on {host.name} timed out: df did not finish within the module's budget of 20 s and was killed "
+        "with its process group")
     # The fault is gone with the block: the same host observes normally again.
+    assert governed.run(env, INTENT, host.name).state == "completed"
+
+
+def test_stopped_sshd_fails_transient_with_complete_evidence(
+    tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed
+) -> None:
+    host = hosts["inv-faults"]
+    env = environment(tmp_path, lab, hosts, connector={"timeout_seconds": 30})
+    lab.stop_service(host, "ssh.service")
+    try:
+        outcome = governed.run(env, INTENT, host.name)
+    finally:
+        lab.start_service(host, "ssh.service")
+    assert_failed_with_evidence(outcome, "transient_connector_error", host)
+    assert outcome.last_failure["error"] == f"target {host.name} unreachable (connection refused)"
+    assert outcome.last_failure["attempt"] == 2  # a refused connection is retried once
+    assert governed.run(env, INTENT, host.name).state == "completed"
+
+
+def test_link_cut_mid_run_fails_transient_and_the_module_still_ends_its_command(
+    tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed
+) -> None:
+    # The module hangs in df; then the link goes down. ssh's keepalives give the session up
+    # (unreachable, transient), the retry cannot connect, and on the host the module still
+    # ends df at its budget (60 s step timeout -> 45 s) and exits, with nobody listening.
+    host = hosts["inv-faults"]
+    env = environment(tmp_path, lab, hosts, connector={"timeout_seconds": 60})
+    with lab.hang_command(host, "/usr/bin/df") as hung_df:
+        operation_id = governed.plan(env, INTENT, host.name)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            started = pool.submit(governed.start, operation_id)
+            wait_for(hung_df.pids, 120, "the module to reach df")
+            lab.cut_link(host)
+            try:
+                state = started.result(timeout=600)
+            finally:
+                lab.restore_link(host)
+        wait_for(lambda: not hung_df.running() and not lab.program_pids(host, PYTHON), 120,
+                 "the module to end df at its budget and exit")
+        assert len(hung_df.pids()) == 1, "the retry reached the host through a cut link"
+    outcome = governed.outcome(operation_id)
+    assert state == "failed"
+    assert_failed_with_evidence(outcome, "transient_connector_error", host)
+    # Attempt 1 was retried, so it ended transient (a timeout is not retried): the keepalives
+    # gave the dead session up. Attempt 2 could not connect through the cut link (how the
+    # connect fails depends on whether the host's neighbour entry has expired by then).
+    assert outcome.last_failure["attempt"] == 2
+    assert outcome.last_failure["error"] in {
+        f"target {host.name} unreachable ({reason})" for reason in ("connection timed out", "no route to host")}
     assert governed.run(env, INTENT, host.name).state == "completed"
 
 

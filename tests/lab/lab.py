@@ -513,6 +513,12 @@ class Lab:
         finally:
             self.exec(host, ["rm", "-rf", hung.work_dir], check=True)
 
+    def program_pids(self, host: Host | str, program: str) -> list[int]:
+        """PIDs (in the host's PID namespace) of the processes whose argv[0] is `program`,
+        read via nsenter (so the check itself starts no SSH session)."""
+        listed = self.exec(host, ["sh", "-c", _LIST_PROGRAM, "sh", program], check=True).stdout
+        return [int(line) for line in listed.split()]
+
     def sshd_accepted_count(self, host: Host | str) -> int:
         """How many SSH logins the host's sshd accepted (read via nsenter, not SSH)."""
         journal = self.exec(host, ["journalctl", "--unit=ssh", "--output=cat", "--no-pager"], check=True).stdout
@@ -586,6 +592,14 @@ _HANG_DIR = "/run/tecrax-lab-hang"
 _LIST_HANGING = (
     'for pid in $(cat "$1"); do '
     '[ "$(tr "\\0" " " < /proc/$pid/cmdline 2>/dev/null)" = "sleep infinity " ] && echo "$pid"; '
+    "done; true"
+)
+
+
+# Prints the PID of each process whose argv[0] is $1.
+_LIST_PROGRAM = (
+    'for dir in /proc/[0-9]*; do '
+    '[ "$(tr "\\0" "\\n" < "$dir/cmdline" 2>/dev/null | head -n 1)" = "$1" ] && echo "${dir#/proc/}"; '
     "done; true"
 )
 

@@ -12,6 +12,12 @@ else is persisted beyond the run: ``suppress_env_files`` keeps ansible-runner fr
 settings into ``env/``, and a private data dir left behind by a killed process is swept by the
 next run (its name carries the owning process id).
 
+The module gets a time budget a little under the run's timeout (``module_budget_seconds``,
+the extra var ``tecrax_module_budget_seconds``, which the playbooks pass to the module as
+``TECRAX_MODULE_BUDGET_SECONDS``): the module ends its own commands and answers "timed out"
+while the SSH session still stands, instead of being cut off by ansible-runner's timeout and
+leaving its commands running on the host.
+
 Operator values never reach Ansible's templar: ansible-core 2.19 trusts inventory files and
 extra-vars files as templates, so every string in both is written with YAML's ``!unsafe`` tag
 and reaches the module (or the connection plugin) as literal text.
@@ -38,6 +44,11 @@ import yaml
 from tecrax.backend.interruption import cancellable_run
 
 HostStatus = Literal["ok", "failed", "unreachable", "skipped", "no_result"]
+# The part of a run's timeout that is not the module's: ansible-playbook starting, the SSH
+# connection, the module's transfer and its answer.
+MIN_MODULE_MARGIN_SECONDS = 10
+MAX_MODULE_MARGIN_SECONDS = 30
+BUDGET_VARIABLE = "tecrax_module_budget_seconds"
 _EVENT_STATUS: dict[str, HostStatus] = {
     "runner_on_ok": "ok",
     "runner_on_failed": "failed",
@@ -89,7 +100,7 @@ def run_playbook(
 
     ``extravars`` (the action's validated inputs) go to the private data dir's
     ``env/extravars``, which ansible-runner passes as ``-e @file``: they outrank every other
-    variable source. Each ``secret_inputs`` value is served through a FIFO whose path is
+    variable source, and so does the module budget. Each ``secret_inputs`` value is served through a FIFO whose path is
     passed as the extra var ``<name>_file``; ``ssh_key`` is private key material."""
     import ansible_runner  # imported lazily: backend factories must stay cheap
 
@@ -112,7 +123,7 @@ def run_playbook(
         workdir = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-"))
         servers: list[_SecretServer] = []
         try:
-            variables = dict(extravars or {})
+            variables = {**(extravars or {}), BUDGET_VARIABLE: module_budget_seconds(timeout_seconds)}
             for name, value in (secret_inputs or {}).items():
                 servers.append(_SecretServer(workdir / "secrets" / name, value))
                 variables[f"{name}_file"] = str(servers[-1].path)
@@ -285,6 +296,12 @@ class _SecretServer:
     def stop(self) -> None:
         self._stopped.set()
         self._thread.join(timeout=5)
+
+
+def module_budget_seconds(timeout_seconds: int) -> int:
+    """The module's share of a run's timeout: a quarter of it (10 to 30 s) is kept back."""
+    margin = min(MAX_MODULE_MARGIN_SECONDS, max(MIN_MODULE_MARGIN_SECONDS, timeout_seconds // 4))
+    return max(1, timeout_seconds - margin)
 
 
 def _prepare_private_data_dir(

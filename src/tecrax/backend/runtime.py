@@ -52,7 +52,13 @@ _UNREACHABLE_REASONS = (
     ("network is unreachable", "network unreachable"),
     ("connection reset", "connection reset"),
     ("connection closed", "connection closed by the target"),
+    # ssh's keepalive (ServerAliveInterval) gave up: the link or the host went away mid-run.
+    ("not responding", "connection lost mid-run"),
 )
+# ssh ends a session whose keepalives go unanswered this long, so a link that dies mid-run
+# is reported as unreachable instead of waiting for the step's timeout.
+SERVER_ALIVE_INTERVAL_SECONDS = 5
+SERVER_ALIVE_COUNT_MAX = 3
 # Secret inputs: resolved from inventory.<target>.<block>.<ref key> by RExecOp's secret resolver.
 SECRET_INPUTS = {"zabbix_api_token": ("zabbix", "api_token_secret_ref")}
 # A path starts with a letter, dot, underscore or tilde after its slash; "/24" and
@@ -366,6 +372,9 @@ def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
             raise Failure(AUTH_FAILED, f"SSH authentication or host key check failed for {target}")
         raise Failure(TRANSIENT, f"target {target} unreachable ({_unreachable_reason(message)})")
     if outcome.status == "failed":
+        if outcome.result.get("timed_out") is True:
+            # The module's own budget ended a hung command (see command_runner).
+            raise Failure(TIMEOUT, f"module on {target} {message or 'timed out'}")
         raise Failure(VALIDATION_FAILED, f"module failed on {target}: {message or 'no message'}")
     if outcome.status == "skipped":
         raise Failure(VALIDATION_FAILED, f"module was skipped on {target}")
@@ -440,6 +449,8 @@ def _ssh_args(config: ConnectorConfig, timeout: int, *, agent: bool = False) -> 
         "BatchMode": "yes",
         "PasswordAuthentication": "no",
         "ConnectTimeout": str(max(1, min(10, timeout))),
+        "ServerAliveInterval": str(SERVER_ALIVE_INTERVAL_SECONDS),
+        "ServerAliveCountMax": str(SERVER_ALIVE_COUNT_MAX),
         # With key material the key is in the run's own ssh-agent, which IdentitiesOnly would
         # exclude; that agent holds that one key only.
         "IdentitiesOnly": "no" if agent else "yes",

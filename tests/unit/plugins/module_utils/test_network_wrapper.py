@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.tecrax.ops.plugins.module_utils import network_wrapper as nw
+from unit.processes import assert_ended
 
 NAME = "tecrax-network-cli-readonly"
 
@@ -64,15 +64,6 @@ def test_killed_by_signal_is_failed(tmp_path: Path) -> None:
     assert result["status"] == "failed" and result["exit_code"] == -15
 
 
-def process_ended(pid: int) -> bool:
-    """Gone, or a zombie (killed, not yet reaped by whichever process inherited it)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat[stat.rindex(")") + 2] in "ZX"
-
-
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     child_pid = tmp_path / "child.pid"
     # The wrapper and a child of its own both hang: the timeout must end them both.
@@ -80,18 +71,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     result = nw.run_wrapper(path, "system-info", timeout_seconds=2)
     assert result["status"] == "timeout" and result["exit_code"] is None
     assert result["output"] == b""
-    pid = int(child_pid.read_text())
-    try:
-        # SIGKILL went to the whole group before run_wrapper returned; the kernel needs a
-        # moment to end the child (a state we wait for, not a bound on the run's duration).
-        for _attempt in range(600):
-            if process_ended(pid):
-                break
-            time.sleep(0.05)
-        assert process_ended(pid), "the wrapper's child survived the timeout"
-    finally:
-        if not process_ended(pid):
-            os.kill(pid, 9)
+    assert_ended(int(child_pid.read_text()))
 
 
 def test_output_beyond_the_bound_is_refused(tmp_path: Path) -> None:

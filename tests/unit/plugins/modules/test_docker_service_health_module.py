@@ -1,7 +1,7 @@
 """The tecrax.ops.docker_service_health module, run in-process.
 
 This machine has no running systemd, so the real command shows the "could not observe"
-path; recorded lab output stands in for systemd through ``run_command``.
+path; recorded lab output stands in for systemd through the command runner.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import CommandResult, CommandRunner
 from ansible_collections.tecrax.ops.plugins.modules import docker_service_health
+from unit.recorded_commands import exited
 
 SCHEMA = "docker_service_health.v1.schema.json"
 DATA = Path(__file__).resolve().parents[2] / "data" / "docker_service_health"
@@ -29,15 +31,15 @@ def run_module(capsys: pytest.CaptureFixture[str], args: dict[str, Any] | None =
 
 @pytest.fixture
 def systemctl_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
-    """run_command answers with the recorded output of a failed docker.service."""
+    """The runner answers with the recorded output of a failed docker.service."""
     calls: list[tuple[Any, dict[str, Any]]] = []
 
-    def recorded(self: Any, args: Any, **kwargs: Any) -> tuple[int, bytes, bytes]:
-        calls.append((args, kwargs))
-        return 0, (DATA / "failed.txt").read_bytes(), b""
+    def recorded(self: CommandRunner, argv: Any, **kwargs: Any) -> CommandResult:
+        calls.append((argv, kwargs))
+        return exited(0, (DATA / "failed.txt").read_bytes())
 
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", recorded)
+    monkeypatch.setattr(CommandRunner, "run", recorded)
     return calls
 
 
@@ -55,9 +57,7 @@ def test_module_runs_one_fixed_command(capsys: pytest.CaptureFixture[str], facts
     assert argv == ["/usr/bin/systemctl", "show", "--no-pager",
                     "--property=Id,LoadState,ActiveState,SubState,UnitFileState,Result",
                     "docker.service", "docker.socket"]
-    assert options["environ_update"]["LC_ALL"] == "C"
-    assert options["encoding"] is None and options["check_rc"] is False
-    assert "use_unsafe_shell" not in options
+    assert options == {"environ_update": {"SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}}
 
 
 def test_module_refuses_options(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,9 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import CommandResult, CommandRunner
 from ansible_collections.tecrax.ops.plugins.modules import host_inventory
+from unit.recorded_commands import exited
 
 SCHEMA = "basic_host_inventory.v1.schema.json"
 
@@ -62,18 +64,17 @@ def test_failing_df_is_an_unobserved_root_filesystem(
 ) -> None:
     calls: list[Any] = []
 
-    def failing_run_command(self: Any, args: Any, **kwargs: Any) -> tuple[int, str, str]:
-        calls.append((args, kwargs))
-        return 1, "", "df: /: Input/output error"
+    def failing_df(self: CommandRunner, argv: Any, **kwargs: Any) -> CommandResult:
+        calls.append((argv, kwargs))
+        return exited(1, b"", b"df: /: Input/output error")
 
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", failing_run_command)
+    monkeypatch.setattr(CommandRunner, "run", failing_df)
     code, result = run_module(capsys)
     assert code == 0
     assert result["facts"]["coverage"]["blockers"] == ["root_filesystem_unavailable"]
     (argv, options), = calls
     assert argv[1:] == ["-P", "-k", "/"] and argv[0].endswith("/df")
-    assert options["environ_update"] == {"LC_ALL": "C", "LANG": "C"}
-    assert "use_unsafe_shell" not in options
+    assert options == {}  # the runner's own C locale, no other environment
 
 
 def test_unreadable_files_are_unobserved(capsys: pytest.CaptureFixture[str],

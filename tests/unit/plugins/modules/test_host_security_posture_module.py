@@ -1,6 +1,6 @@
 """The tecrax.ops.host_security_posture module, run in-process.
 
-Commands are answered with recorded lab output through ``run_command``; the files the
+Commands are answered with recorded lab output through the command runner; the files the
 module reads are redirected into a temporary directory.
 """
 
@@ -15,7 +15,9 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import CommandResult, CommandRunner
 from ansible_collections.tecrax.ops.plugins.modules import host_security_posture as module
+from unit.recorded_commands import exited
 
 SCHEMA = "host_security_posture.v1.schema.json"
 DATA = Path(__file__).resolve().parents[2] / "data" / "host_security_posture"
@@ -63,13 +65,13 @@ def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     def get_bin_path(self: Any, name: str, *args: Any, **kwargs: Any) -> str | None:
         return None if name in state["missing"] else "/usr/bin/" + name
 
-    def run_command(self: Any, args: Any, **kwargs: Any) -> tuple[int, bytes, bytes]:
-        state["calls"].append((args, kwargs))
-        rc, name = RECORDED[os.path.basename(args[0])]
-        return rc, (DATA / name).read_bytes(), b""
+    def run(self: CommandRunner, argv: Any, **kwargs: Any) -> CommandResult:
+        state["calls"].append((argv, kwargs))
+        rc, name = RECORDED[os.path.basename(argv[0])]
+        return exited(rc, (DATA / name).read_bytes()[:kwargs.get("max_output_bytes", module.MAX_RAW_BYTES)])
 
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(CommandRunner, "run", run)
     return state
 
 
@@ -104,9 +106,7 @@ def test_commands_are_fixed_and_change_nothing(capsys: pytest.CaptureFixture[str
          "-o", "Dir::Cache::srcpkgcache=", "dist-upgrade"],
     ]
     for _args, options in host["calls"]:
-        assert options["environ_update"]["LC_ALL"] == "C"
-        assert options["encoding"] is None and options["check_rc"] is False
-        assert "use_unsafe_shell" not in options
+        assert options["environ_update"] == {"LANGUAGE": "", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
 
 
 def test_missing_tools_and_files_are_reported_not_fatal(capsys: pytest.CaptureFixture[str],

@@ -1,7 +1,7 @@
 """The tecrax.ops.ntp_health and tecrax.ops.ntp_server_health modules, run in-process.
 
 This machine runs no systemd and no time daemon, so outputs recorded on lab hosts
-(tests/unit/data/ntp) answer through ``run_command``; the tests check which fixed commands
+(tests/unit/data/ntp) answer through the command runner; the tests check which fixed commands
 each module runs in each state, and the facts it returns.
 """
 
@@ -16,7 +16,9 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils import time_sync_collect
+from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import CommandResult, CommandRunner
 from ansible_collections.tecrax.ops.plugins.modules import ntp_health, ntp_server_health
+from unit.recorded_commands import exited
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "ntp"
 UNITS = ("chrony.service", "chronyd.service", "ntpsec.service", "ntp.service", "ntpd.service",
@@ -34,7 +36,7 @@ FILES = {
 
 
 class RecordedHost:
-    """Answers run_command from one recorded state; records every argv."""
+    """Answers the command runner from one recorded state; records every argv."""
 
     def __init__(self, state: str, missing: tuple[str, ...] = ()) -> None:
         self.directory = DATA / state
@@ -45,7 +47,7 @@ class RecordedHost:
     def get_bin_path(self, name: str, *args: Any, **kwargs: Any) -> str | None:
         return None if name in self.missing else "/usr/bin/" + name
 
-    def run_command(self, args: list[str], **kwargs: Any) -> tuple[int, bytes, bytes]:
+    def run(self, args: list[str], **kwargs: Any) -> CommandResult:
         self.calls.append(list(args))
         self.options.append(kwargs)
         program = Path(args[0]).name
@@ -56,7 +58,7 @@ class RecordedHost:
         path = self.directory / name
         rc_file = self.directory / (name + ".rc")
         rc = int(rc_file.read_text()) if rc_file.exists() else 0
-        return rc, path.read_bytes(), b""
+        return exited(rc, path.read_bytes())
 
 
 def run_module(module: Any, capsys: pytest.CaptureFixture[str], args: dict[str, Any] | None = None
@@ -72,7 +74,7 @@ def host(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Rec
     state, *missing = request.param
     recorded = RecordedHost(state, tuple(missing))
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: recorded.get_bin_path(name))
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, args, **k: recorded.run_command(args, **k))
+    monkeypatch.setattr(CommandRunner, "run", lambda self, args, **k: recorded.run(args, **k))
     return recorded
 
 
@@ -101,10 +103,7 @@ def test_ntp_health_runs_fixed_commands(capsys: pytest.CaptureFixture[str], fact
     code, result = run_module(ntp_health, capsys, {"_ansible_check_mode": check_mode})
     assert code == 0 and result["changed"] is False and "failed" not in result
     assert host.calls == unit_calls() + [["/usr/bin/timedatectl", "show"]] + status_calls
-    for options in host.options:
-        assert options["environ_update"] == {"LC_ALL": "C", "LANG": "C"}
-        assert options["check_rc"] is False and options["encoding"] is None
-        assert "use_unsafe_shell" not in options
+    assert host.options == [{}] * len(host.calls)  # the runner's own C locale, nothing else
     assert result["facts"]["assessment"]["state"] == state
     assert facts_schema_errors(result["facts"], "ntp_local_health.v1.schema.json") == []
 
