@@ -70,6 +70,21 @@ def check_wrapper_path(path: object) -> str:
     return path
 
 
+SETTINGS_KEYS = ("wrapper_path", "timeout_seconds")
+
+
+def device_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A target's checked network-device settings (``wrapper_path``, ``timeout_seconds``) as
+    the Tecrax backend passes them to the modules; messages start with the offending key."""
+    unknown = sorted(str(key) for key in settings if key not in SETTINGS_KEYS)
+    if unknown:
+        raise WrapperConfigError("%s is not a known key (known: %s)" % (unknown[0], ", ".join(SETTINGS_KEYS)))
+    timeout = settings.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= MAX_TIMEOUT_SECONDS:
+        raise WrapperConfigError("timeout_seconds must be an integer from 1 to %d" % MAX_TIMEOUT_SECONDS)
+    return {"wrapper_path": check_wrapper_path(settings.get("wrapper_path")), "timeout_seconds": timeout}
+
+
 def check_device_id(device_id: object) -> str | None:
     if device_id is None:
         return None

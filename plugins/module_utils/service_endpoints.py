@@ -175,7 +175,7 @@ def check_timeout(value: object, option: str = "timeout_seconds") -> int:
 def _unknown_keys(settings: Mapping[str, Any], known: tuple) -> None:
     unknown = sorted(str(key) for key in settings if key not in known)
     if unknown:
-        raise EndpointOptionError("unknown key(s): %s (known: %s)" % (", ".join(unknown), ", ".join(known)))
+        raise EndpointOptionError("%s is not a known key (known: %s)" % (unknown[0], ", ".join(known)))
 
 
 def adguard_settings(settings: object) -> Dict[str, Any]:

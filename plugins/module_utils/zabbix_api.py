@@ -23,7 +23,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
 
 MAX_URL_CHARS = 2048
@@ -169,6 +169,27 @@ def _check_host(hostname: Optional[str], netloc: str) -> str:
     if re.match(r"[0-9.]+\Z", hostname) or not _DNS_NAME.match(hostname):
         raise ZabbixOptionError("api_url host must be a DNS name or an IP address")
     return hostname.lower()
+
+
+DEFAULT_TIMEOUT_SECONDS = 10
+SETTINGS_KEYS = ("api_url", "ca_file", "timeout_seconds")
+
+
+def api_settings(settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """A target's checked Zabbix settings (``api_url``, ``ca_file`` for https,
+    ``timeout_seconds``) as the Tecrax backend passes them to the modules; messages start
+    with the offending key."""
+    unknown = sorted(str(key) for key in settings if key not in SETTINGS_KEYS)
+    if unknown:
+        raise ZabbixOptionError("%s is not a known key (known: %s)" % (unknown[0], ", ".join(SETTINGS_KEYS)))
+    endpoint = parse_endpoint(settings.get("api_url"), settings.get("ca_file"))
+    checked: Dict[str, Any] = {
+        "api_url": endpoint.url,
+        "timeout_seconds": check_timeout(settings.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)),
+    }
+    if settings.get("ca_file") is not None:
+        checked["ca_file"] = settings["ca_file"]
+    return checked
 
 
 def check_timeout(value: object) -> int:

@@ -47,5 +47,5 @@ def test_the_example_subnets_pass_the_backends_validation() -> None:
 
     connector = yaml.safe_load(EXAMPLE.read_text())["environment"]["connectors"]["tecrax_ansible"]
     config = parse_connector_config(connector)
-    assert config.inventory["ntp-host-01"].allowed_subnets == tuple(
+    assert config.inventory["ntp-host-01"].inputs["allowed_subnets"] == tuple(
         connector["inventory"]["ntp-host-01"]["allowed_subnets"])

@@ -95,18 +95,18 @@ PORTAINER = {"base_url": "https://portainer.example.org:9443", "ca_file": "/etc/
 def test_valid_settings_are_normalized() -> None:
     parsed = parse_connector_config(config(**{"adguard-01": {"adguard": {**ADGUARD, "query_name": "WWW.Example.org."}},
                                               "portainer-01": {"portainer": PORTAINER}}))
-    assert parsed.inventory["adguard-01"].adguard == {
+    assert parsed.inventory["adguard-01"].inputs["adguard"] == {
         "dns_server": "192.0.2.10", "dns_port": 53, "query_name": "www.example.org",
         "web_url": "https://adguard.example.org", "ca_file": "/etc/tecrax/adguard.pem", "timeout_seconds": 5}
-    assert parsed.inventory["portainer-01"].portainer == {**PORTAINER, "timeout_seconds": 10}
-    assert parsed.inventory["adguard-01"].portainer is None
+    assert parsed.inventory["portainer-01"].inputs["portainer"] == {**PORTAINER, "timeout_seconds": 10}
+    assert "portainer" not in parsed.inventory["adguard-01"].inputs
 
 
 @pytest.mark.parametrize(
     ("block", "message"),
     [
         ({"adguard": "192.0.2.10"}, "inventory.svc-01.adguard must be a mapping"),
-        ({"adguard": {**ADGUARD, "api_password_secret_ref": "x"}}, "unknown key(s) in inventory.svc-01.adguard: api_password_secret_ref"),
+        ({"adguard": {**ADGUARD, "api_password_secret_ref": "x"}}, "inventory.svc-01.adguard.api_password_secret_ref is not a known key (known: dns_server, dns_port, query_name, web_url, ca_file, timeout_seconds)"),
         ({"adguard": {**ADGUARD, "dns_server": "adguard.example.org"}},
          "inventory.svc-01.adguard.dns_server must be an IPv4 or IPv6 address"),
         ({"adguard": {**ADGUARD, "ca_file": None}},
@@ -121,7 +121,7 @@ def test_valid_settings_are_normalized() -> None:
          "inventory.svc-01.portainer.ca_file (an absolute path) is required for an https base_url"),
         ({"portainer": {**PORTAINER, "timeout_seconds": "10"}},
          "inventory.svc-01.portainer.timeout_seconds must be an integer from 1 to 60"),
-        ({"portainer": {**PORTAINER, "api_key": "x"}}, "unknown key(s) in inventory.svc-01.portainer: api_key"),
+        ({"portainer": {**PORTAINER, "api_key": "x"}}, "inventory.svc-01.portainer.api_key is not a known key (known: base_url, ca_file, timeout_seconds)"),
     ],
 )
 def test_bad_settings_are_refused_by_name(no_playbook_runs: list[Any], block: dict[str, Any], message: str) -> None:
@@ -141,7 +141,7 @@ def test_settings_need_the_local_connection(service: str) -> None:
     raw["inventory"]["web-1"][service] = ADGUARD if service == "adguard" else PORTAINER
     with pytest.raises(ConfigError) as refused:
         parse_connector_config(raw)
-    assert str(refused.value) == f"inventory.web-1.{service} needs connection: local (the check runs on the controller)"
+    assert str(refused.value) == f"inventory.web-1.{service} needs connection: local (the module runs on the controller)"
 
 
 @pytest.mark.parametrize(("action", "service"), [("adguard_health", "adguard"), ("portainer_health", "portainer")])

@@ -84,8 +84,8 @@ def recorder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Recorder:
 
 def test_allowed_subnets_are_validated_and_canonical() -> None:
     config = parse_connector_config(CONFIG)
-    assert config.inventory["ntp-1"].allowed_subnets == tuple(SUBNETS)
-    assert config.inventory["plain-1"].allowed_subnets is None
+    assert config.inventory["ntp-1"].inputs["allowed_subnets"] == tuple(SUBNETS)
+    assert "allowed_subnets" not in config.inventory["plain-1"].inputs
 
 
 def test_the_backend_uses_the_collections_validator_module() -> None:
@@ -222,7 +222,8 @@ def test_catalog_declares_the_chrony_actions() -> None:
 def test_catalog_refuses_unknown_inputs(tmp_path: Path, inputs: Any) -> None:
     root = tmp_path / "profile"
     (root / "connectors").mkdir(parents=True)
-    document = {"connector": {"capabilities": ["x"], "actions": {"x": {
+    document = {"connector": {"capabilities": ["x"], "inputs": {
+        "allowed_subnets": {"check": "ntp_subnets.validate_allowed_subnets"}}, "actions": {"x": {
         "module": "tecrax.ops.x", "facts_contract": "tecrax.x", "schema": "schemas/x.v1.schema.json",
         "facts_key": "x", "mutating": False, "inputs": inputs}}}}
     (root / "connectors" / "tecrax_ansible.yaml").write_text(yaml.safe_dump(document))

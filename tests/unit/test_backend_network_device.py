@@ -51,10 +51,10 @@ def test_settings_are_parsed_with_defaults() -> None:
     switch = config.host_for("core-sw-01")
     assert switch is not None
     assert (switch.connection, switch.host) == ("local", "localhost")
-    assert switch.network_device == {"wrapper_path": WRAPPER, "timeout_seconds": 30}
-    assert config.host_for("edge-sw-02").network_device["timeout_seconds"] == 90
+    assert switch.inputs["network_device"] == {"wrapper_path": WRAPPER, "timeout_seconds": 30}
+    assert config.host_for("edge-sw-02").inputs["network_device"]["timeout_seconds"] == 90
     web = config.host_for("web-1")
-    assert (web.connection, web.network_device) == ("ssh", None)
+    assert (web.connection, web.inputs.get("network_device")) == ("ssh", None)
 
 
 def test_connector_wide_local_connection_keeps_the_settings() -> None:
@@ -63,7 +63,7 @@ def test_connector_wide_local_connection_keeps_the_settings() -> None:
         "inventory": {"core-sw-01": {"network_device": {"wrapper_path": WRAPPER}}},
     })
     switch = config.host_for("core-sw-01")
-    assert switch.connection == "local" and switch.network_device["wrapper_path"] == WRAPPER
+    assert switch.connection == "local" and switch.inputs["network_device"]["wrapper_path"] == WRAPPER
 
 
 @pytest.mark.parametrize(
@@ -74,23 +74,23 @@ def test_connector_wide_local_connection_keeps_the_settings() -> None:
         ({"connection": "telnet"}, "inventory.sw.connection must be one of ssh, local"),
         ({"connection": "local", "network_device": "yes"}, "inventory.sw.network_device must be a mapping"),
         ({"connection": "local", "network_device": {"wrapper_path": WRAPPER, "command": "x"}},
-         "unknown key(s) in inventory.sw.network_device: command"),
+         "inventory.sw.network_device.command is not a known key"),
         ({"connection": "local", "network_device": {}},
-         "inventory.sw.network_device.wrapper_path must be the absolute path of a file called"),
+         "inventory.sw.network_device.wrapper_path must be an absolute path"),
         ({"connection": "local", "network_device": {"wrapper_path": "/bin/sh"}},
-         "must be the absolute path of a file called tecrax-network-cli-readonly"),
+         "inventory.sw.network_device.wrapper_path must name a file called tecrax-network-cli-readonly"),
         ({"connection": "local", "network_device": {"wrapper_path": "tecrax-network-cli-readonly"}},
          "inventory.sw.network_device.wrapper_path must be an absolute path"),
         ({"connection": "local", "network_device": {"wrapper_path": "/opt/../tecrax-network-cli-readonly"}},
          "must be an absolute path without spaces or '..'"),
         ({"connection": "local", "network_device": {"wrapper_path": "/opt/./tecrax-network-cli-readonly"}},
-         "must be the absolute path of a file called"),
+         "wrapper_path must be normalised (no '.', '..' or empty parts)"),
         ({"connection": "local", "network_device": {"wrapper_path": "/opt//tecrax-network-cli-readonly"}},
-         "must be the absolute path of a file called"),
+         "wrapper_path must be normalised (no '.', '..' or empty parts)"),
         ({"connection": "local", "network_device": {"wrapper_path": WRAPPER + " system-info"}},
          "must be an absolute path without spaces"),
         ({"connection": "local", "network_device": {"wrapper_path": WRAPPER, "timeout_seconds": 0}},
-         "inventory.sw.network_device.timeout_seconds must be between 1 and 300"),
+         "inventory.sw.network_device.timeout_seconds must be an integer from 1 to 300"),
         ({"connection": "local", "network_device": {"wrapper_path": WRAPPER, "timeout_seconds": "30"}},
          "inventory.sw.network_device.timeout_seconds must be an integer"),
     ],

@@ -168,11 +168,11 @@ def test_target_without_zabbix_settings_is_refused(no_playbook_runs: list[Any]) 
         ({"api_url": "http://zabbix.example.org/zabbix/index.php"},
          "inventory.zabbix-01.zabbix.api_url path must end with the file api_jsonrpc.php (segments of letters, digits, '.', '_', '~', '-')"),
         ({"api_url": "http://zabbix.example.org/zabbix/api_jsonrpc.php", "api_token": "<inline token>"},
-         "unknown key(s) in inventory.zabbix-01.zabbix: api_token"),
+         "inventory.zabbix-01.zabbix.api_token is not a known key (known: api_url, ca_file, timeout_seconds)"),
         ({"api_url": "http://zabbix.example.org/zabbix/api_jsonrpc.php", "api_token_secret_ref": "a b"},
          "inventory.zabbix-01.zabbix.api_token_secret_ref must be a secret reference name ([A-Za-z0-9_-])"),
         ({"api_url": "http://zabbix.example.org/zabbix/api_jsonrpc.php", "timeout_seconds": 61},
-         "inventory.zabbix-01.zabbix.timeout_seconds must be between 1 and 60"),
+         "inventory.zabbix-01.zabbix.timeout_seconds must be an integer from 1 to 60"),
         ("http://zabbix.example.org/zabbix/api_jsonrpc.php", "inventory.zabbix-01.zabbix must be a mapping"),
     ],
 )
@@ -202,7 +202,7 @@ def test_valid_settings_are_normalized() -> None:
     }))
     host = parsed.host_for("zabbix-01")
     assert host is not None and host.connection == "local"
-    assert host.zabbix == {
+    assert host.inputs["zabbix"] == {
         "api_url": "https://zabbix.example.org/zabbix/api_jsonrpc.php",
         "ca_file": "/etc/tecrax/zabbix-ca.pem",
         "api_token_secret_ref": TOKEN_REF,

@@ -4,14 +4,17 @@
 it runs, the facts contract and schema it must return, the shared-state key its facts are
 lifted to, whether it mutates, and which per-target values of the connector configuration
 (``inputs``) the playbook receives as extra vars ``tecrax_<input>``. The playbook is always
-``playbooks/<action>.yml``.
+``playbooks/<action>.yml``. The same file declares those inputs once (``inputs`` and
+``secret_inputs`` beside ``actions``): which module_utils function checks each, and how.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +26,45 @@ _ACTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _MODULE_NAME = re.compile(r"tecrax\.ops\.[a-z][a-z0-9_]{0,63}")
 _FACTS_CONTRACT = re.compile(r"tecrax\.[a-z][a-z0-9_]{0,63}")
 _SCHEMA_REF = re.compile(r"schemas/[a-z0-9_]+\.v[0-9]+\.schema\.json")
-# Per-target values an action may receive, each validated by the connector config parser.
-KNOWN_INPUTS = frozenset({"allowed_subnets", "network_device", "zabbix", "zabbix_api_token", "adguard", "portainer"})
+_CHECK = re.compile(r"([a-z][a-z0-9_]{0,63})\.([a-z][a-z0-9_]{0,63})")
+_INPUT_KEYS = frozenset({"check", "block", "controller", "paths", "secret_refs"})
 
 
 class ActionCatalogError(ValueError):
     """The profile's action catalog is malformed."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One per-target setting (``inventory.<target>.<name>``) and the collection function that
+    checks it: ``check(value)`` returns the normalized value or raises ``ValueError`` whose
+    message starts with the offending name (the input's own for a plain value, the key for
+    a ``block``)."""
+
+    name: str
+    check: Callable[[Any], Any]
+    block: bool = False
+    controller: bool = False
+    paths: tuple[str, ...] = ()
+    secret_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SecretInputSpec:
+    """A secret an action receives, named by ``inventory.<target>.<block>.<ref_key>``."""
+
+    name: str
+    block: str
+    ref_key: str
+
+
+@dataclass(frozen=True)
+class InputCatalog:
+    inputs: Mapping[str, InputSpec]
+    secrets: Mapping[str, SecretInputSpec]
+
+    def names(self) -> frozenset[str]:
+        return frozenset(self.inputs) | frozenset(self.secrets)
 
 
 @dataclass(frozen=True)
@@ -46,26 +82,73 @@ class ActionSpec:
         return f"playbooks/{self.name}.yml"
 
 
-def load_action_catalog(profile_root: Path) -> dict[str, ActionSpec]:
+def _connector_document(profile_root: Path) -> Mapping[str, Any]:
     path = profile_root / CONNECTOR_FILE
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ActionCatalogError(f"cannot read {CONNECTOR_FILE}: {type(exc).__name__}") from exc
     connector = document.get("connector") if isinstance(document, Mapping) else None
-    actions = connector.get("actions") if isinstance(connector, Mapping) else None
+    if not isinstance(connector, Mapping):
+        raise ActionCatalogError(f"{CONNECTOR_FILE} has no connector mapping")
+    return connector
+
+
+@lru_cache(maxsize=8)
+def load_input_catalog(profile_root: Path) -> InputCatalog:
+    """The declared per-target inputs and secret inputs, their checks imported from the
+    installed collection's module_utils."""
+    connector = _connector_document(profile_root)
+    inputs = {name: _input(name, spec) for name, spec in (connector.get("inputs") or {}).items()}
+    secrets = {name: _secret_input(name, spec, inputs) for name, spec in (connector.get("secret_inputs") or {}).items()}
+    return InputCatalog(inputs, secrets)
+
+
+def _input(name: Any, spec: Any) -> InputSpec:
+    if not isinstance(name, str) or not _ACTION_NAME.fullmatch(name) or not isinstance(spec, Mapping):
+        raise ActionCatalogError(f"input {name!r} must be a snake_case name with a mapping")
+    unknown = sorted(set(spec) - _INPUT_KEYS)
+    if unknown:
+        raise ActionCatalogError(f"input {name}: unknown key(s) {', '.join(map(str, unknown))}")
+    match = _CHECK.fullmatch(str(spec.get("check", "")))
+    if match is None:
+        raise ActionCatalogError(f"input {name}: check must be <module_utils module>.<function>")
+    try:
+        module = importlib.import_module(f"ansible_collections.tecrax.ops.plugins.module_utils.{match.group(1)}")
+        check = getattr(module, match.group(2))
+    except (ImportError, AttributeError):
+        raise ActionCatalogError(f"input {name}: the installed collection has no {match.group(0)}") from None
+    lists = {key: spec.get(key, []) for key in ("paths", "secret_refs")}
+    if not all(isinstance(value, list) and all(isinstance(item, str) for item in value) for value in lists.values()):
+        raise ActionCatalogError(f"input {name}: paths and secret_refs must be lists of key names")
+    return InputSpec(name, check, bool(spec.get("block", False)), bool(spec.get("controller", False)),
+                     tuple(lists["paths"]), tuple(lists["secret_refs"]))
+
+
+def _secret_input(name: Any, spec: Any, inputs: Mapping[str, InputSpec]) -> SecretInputSpec:
+    ref = spec.get("ref") if isinstance(spec, Mapping) else None
+    block, _, ref_key = str(ref or "").partition(".")
+    if not isinstance(name, str) or block not in inputs or ref_key not in inputs[block].secret_refs:
+        raise ActionCatalogError(f"secret input {name!r}: ref must be <input>.<one of its secret_refs>")
+    return SecretInputSpec(name, block, ref_key)
+
+
+def load_action_catalog(profile_root: Path) -> dict[str, ActionSpec]:
+    connector = _connector_document(profile_root)
+    known_inputs = load_input_catalog(profile_root).names()
+    actions = connector.get("actions")
     if not isinstance(actions, Mapping) or not actions:
         raise ActionCatalogError(f"{CONNECTOR_FILE} declares no actions")
     capabilities = set(connector.get("capabilities") or [])
     catalog: dict[str, ActionSpec] = {}
     for name, spec in actions.items():
-        catalog[name] = _action(name, spec)
+        catalog[name] = _action(name, spec, known_inputs)
     if capabilities != set(catalog):
         raise ActionCatalogError(f"{CONNECTOR_FILE}: capabilities and actions differ")
     return catalog
 
 
-def _action(name: Any, spec: Any) -> ActionSpec:
+def _action(name: Any, spec: Any, known_inputs: frozenset[str]) -> ActionSpec:
     if not isinstance(name, str) or not _ACTION_NAME.fullmatch(name):
         raise ActionCatalogError(f"invalid action name: {name!r}")
     if not isinstance(spec, Mapping):
@@ -85,15 +168,15 @@ def _action(name: Any, spec: Any) -> ActionSpec:
         raise ActionCatalogError(f"action {name}: facts_key must be a snake_case name")
     if not isinstance(mutating, bool):
         raise ActionCatalogError(f"action {name}: mutating must be true or false")
-    return ActionSpec(name, module, contract, schema, facts_key, mutating, _inputs(name, spec.get("inputs", [])))
+    return ActionSpec(name, module, contract, schema, facts_key, mutating, _inputs(name, spec.get("inputs", []), known_inputs))
 
 
-def _inputs(name: str, inputs: Any) -> tuple[str, ...]:
+def _inputs(name: str, inputs: Any, known_inputs: frozenset[str]) -> tuple[str, ...]:
     if (
         not isinstance(inputs, list)
-        or not all(isinstance(item, str) and item in KNOWN_INPUTS for item in inputs)
+        or not all(isinstance(item, str) and item in known_inputs for item in inputs)
         or len(set(inputs)) != len(inputs)
     ):
-        known = ", ".join(sorted(KNOWN_INPUTS))
+        known = ", ".join(sorted(known_inputs))
         raise ActionCatalogError(f"action {name}: inputs must be a list of distinct names among: {known}")
     return tuple(inputs)

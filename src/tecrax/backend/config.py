@@ -4,9 +4,10 @@ The configuration comes from the operator's RExecOp environment file
 (``environment.connectors.<name>``). It is validated as strictly as user input: unknown
 keys, wrong types and out-of-range values are refused with a message naming the key.
 
-A target's ``allowed_subnets`` (the client subnets of the chrony NTP server mutation) are
-checked by the very validator the collection's modules use, imported from the installed
-collection's ``plugins/module_utils/ntp_subnets.py`` (pure standard library).
+A target's settings for actions (``allowed_subnets``, ``zabbix``, ...) are the inputs the
+profile's connector file declares; each is checked by the function of the collection's
+module_utils that the declaration names (the modules' own rules), so nothing here knows a
+service.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
+
+from tecrax.backend.actions import ActionCatalogError, InputCatalog, InputSpec, load_input_catalog
 
 
 CONNECTIONS = ("ssh", "local")
@@ -49,24 +52,8 @@ _KNOWN_KEYS = _RUNTIME_KEYS | {
     "ssh_pipelining",
     "inventory",
 }
-_INVENTORY_KEYS = frozenset(
-    {"host", "port", "user", "python_interpreter", "allowed_subnets", "connection", "network_device", "zabbix",
-     "adguard", "portainer"}
-)
-# Settings of a network device reached through the operator-owned wrapper on the controller.
-_NETWORK_DEVICE_KEYS = frozenset({"wrapper_path", "timeout_seconds"})
-NETWORK_WRAPPER_NAME = "tecrax-network-cli-readonly"
-DEFAULT_WRAPPER_TIMEOUT_SECONDS = 30
-MAX_WRAPPER_TIMEOUT_SECONDS = 300
-SUBNET_VALIDATOR = ("plugins", "module_utils", "ntp_subnets.py")
-# Settings of a Zabbix API target (read-only Zabbix intents, run on the controller). The URL
-# and CA rules are the modules' own (zabbix_api.py, pure standard library, imported from the installed collection).
-_ZABBIX_KEYS = frozenset({"api_url", "ca_file", "api_token_secret_ref", "timeout_seconds"})
-ZABBIX_VALIDATOR = ("plugins", "module_utils", "zabbix_api.py")
-DEFAULT_ZABBIX_TIMEOUT_SECONDS = 10
-# Settings of AdGuard Home and Portainer targets (checks run on the controller); the rules are
-# the modules' own (service_endpoints.py, pure standard library, imported from the installed collection).
-SERVICE_ENDPOINTS_VALIDATOR = ("plugins", "module_utils", "service_endpoints.py")
+# Keys of an inventory entry besides the declared inputs.
+_HOST_KEYS = frozenset({"host", "port", "user", "python_interpreter", "connection"})
 
 
 class ConfigError(ValueError):
@@ -81,13 +68,10 @@ class InventoryHost:
     port: int = 22
     user: str | None = None
     python_interpreter: str | None = None
-    allowed_subnets: tuple[str, ...] | None = None
     # "local": Ansible runs the module on the controller (controller-side checks).
     connection: str = "ssh"
-    network_device: Mapping[str, Any] | None = field(default=None, hash=False)
-    zabbix: Mapping[str, Any] | None = field(default=None, hash=False)
-    adguard: Mapping[str, Any] | None = field(default=None, hash=False)
-    portainer: Mapping[str, Any] | None = field(default=None, hash=False)
+    # The declared inputs this target sets, checked and normalized.
+    inputs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -111,8 +95,9 @@ class ConnectorConfig:
         return self.inventory.get(target)
 
 
-def parse_connector_config(raw: Mapping[str, Any] | None) -> ConnectorConfig:
-    """Validate ``raw`` and return a typed configuration or raise :class:`ConfigError`."""
+def parse_connector_config(raw: Mapping[str, Any] | None, inputs: InputCatalog | None = None) -> ConnectorConfig:
+    """Validate ``raw`` and return a typed configuration or raise :class:`ConfigError`.
+    ``inputs``: the declared per-target inputs (default: the installed profile's)."""
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -143,7 +128,7 @@ def parse_connector_config(raw: Mapping[str, Any] | None) -> ConnectorConfig:
             MAX_OUTPUT_BYTES,
         ),
         ssh_pipelining=_bool(raw.get("ssh_pipelining", True), "ssh_pipelining"),
-        inventory=_inventory(raw.get("inventory"), connection),
+        inventory=_inventory(raw.get("inventory"), connection, inputs or _declared_inputs()),
     )
     if config.connection == "ssh":
         if not config.inventory:
@@ -155,7 +140,16 @@ def parse_connector_config(raw: Mapping[str, Any] | None) -> ConnectorConfig:
     return config
 
 
-def _inventory(raw: Any, connection: str = "ssh") -> dict[str, InventoryHost]:
+def _declared_inputs() -> InputCatalog:
+    from tecrax import profile_root
+
+    try:
+        return load_input_catalog(Path(profile_root()))
+    except ActionCatalogError as exc:
+        raise ConfigError(f"the profile's input declarations are unusable: {exc}") from None
+
+
+def _inventory(raw: Any, connection: str, inputs: InputCatalog) -> dict[str, InventoryHost]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -166,7 +160,7 @@ def _inventory(raw: Any, connection: str = "ssh") -> dict[str, InventoryHost]:
             raise ConfigError(f"inventory target id is invalid: {str(target)[:64]!r}")
         if not isinstance(spec, Mapping):
             raise ConfigError(f"inventory.{target} must be a mapping")
-        unknown = sorted(str(key) for key in spec if key not in _INVENTORY_KEYS)
+        unknown = sorted(str(key) for key in spec if key not in _HOST_KEYS and key not in inputs.inputs)
         if unknown:
             raise ConfigError(f"unknown key(s) in inventory.{target}: {', '.join(unknown)}")
         target_connection = spec.get("connection", connection)
@@ -177,135 +171,49 @@ def _inventory(raw: Any, connection: str = "ssh") -> dict[str, InventoryHost]:
             host="localhost" if local and spec.get("host") is None
             else _host(spec.get("host"), f"inventory.{target}.host"),
             connection=target_connection,
-            network_device=_optional_network_device(
-                spec.get("network_device"), f"inventory.{target}.network_device", local
-            ),
             port=_bounded_int(spec.get("port", 22), f"inventory.{target}.port", 1, 65535),
             user=_optional_user(spec.get("user"), f"inventory.{target}.user"),
             python_interpreter=optional_absolute_path(
                 spec.get("python_interpreter"), f"inventory.{target}.python_interpreter"
             ),
-            allowed_subnets=_optional_subnets(spec.get("allowed_subnets"), f"inventory.{target}."),
-            zabbix=_optional_zabbix(spec.get("zabbix"), f"inventory.{target}.zabbix", local),
-            adguard=_optional_service(spec.get("adguard"), f"inventory.{target}.adguard", local, "adguard"),
-            portainer=_optional_service(spec.get("portainer"), f"inventory.{target}.portainer", local, "portainer"),
+            inputs={name: _input_value(declared, spec[name], f"inventory.{target}", local)
+                    for name, declared in inputs.inputs.items() if spec.get(name) is not None},
         )
     return hosts
 
 
-def _controller_block(value: Any, key: str, local: bool, known: frozenset[str], why: str) -> Mapping[str, Any] | None:
-    """A settings block of a controller-side target, or None when absent: it needs
-    ``connection: local``, must be a mapping and may use only the ``known`` keys."""
-    if value is None:
-        return None
-    if not local:
-        raise ConfigError(f"{key} needs connection: local ({why})")
+def _input_value(declared: InputSpec, value: Any, prefix: str, local: bool) -> Any:
+    """One declared input of a target, checked by the collection function it names."""
+    key = f"{prefix}.{declared.name}"
+    if declared.controller and not local:
+        raise ConfigError(f"{key} needs connection: local (the module runs on the controller)")
+    if not declared.block:
+        try:
+            checked = declared.check(value)
+        except ValueError as exc:  # the check names the input itself
+            raise ConfigError(f"{prefix}.{exc}") from None
+        return tuple(checked) if isinstance(checked, list) else checked
     if not isinstance(value, Mapping):
         raise ConfigError(f"{key} must be a mapping")
-    unknown = sorted(str(name) for name in value if name not in known)
-    if unknown:
-        raise ConfigError(f"unknown key(s) in {key}: {', '.join(unknown)}")
-    return value
-
-
-def _optional_network_device(value: Any, key: str, local: bool) -> dict[str, Any] | None:
-    """``{wrapper_path, timeout_seconds}`` of a network device, or ``None`` when absent."""
-    value = _controller_block(value, key, local, _NETWORK_DEVICE_KEYS, "the wrapper runs on the controller")
-    if value is None:
-        return None
-    path = optional_absolute_path(value.get("wrapper_path"), f"{key}.wrapper_path")
-    if (
-        path is None
-        or PurePosixPath(path).name != NETWORK_WRAPPER_NAME
-        or any(part in path + "/" for part in ("//", "/./"))
-    ):
-        raise ConfigError(f"{key}.wrapper_path must be the absolute path of a file called {NETWORK_WRAPPER_NAME}")
-    timeout = _bounded_int(
-        value.get("timeout_seconds", DEFAULT_WRAPPER_TIMEOUT_SECONDS),
-        f"{key}.timeout_seconds", 1, MAX_WRAPPER_TIMEOUT_SECONDS,
-    )
-    return {"wrapper_path": path, "timeout_seconds": timeout}
-
-
-def _optional_zabbix(value: Any, key: str, local: bool) -> dict[str, Any] | None:
-    """``{api_url, ca_file?, api_token_secret_ref?, timeout_seconds}`` of a Zabbix API target."""
-    value = _controller_block(value, key, local, _ZABBIX_KEYS, "the API is called from the controller")
-    if value is None:
-        return None
-    ca_file = optional_absolute_path(value.get("ca_file"), f"{key}.ca_file")
-    validator = zabbix_validator()
+    for path_key in declared.paths:
+        optional_absolute_path(value.get(path_key), f"{key}.{path_key}")
+    refs = {}
+    for ref_key in declared.secret_refs:
+        ref = value.get(ref_key)
+        if ref is not None:
+            if not isinstance(ref, str) or not _SECRET_REF.fullmatch(ref):
+                raise ConfigError(f"{key}.{ref_key} must be a secret reference name ([A-Za-z0-9_-])")
+            refs[ref_key] = ref
     try:
-        endpoint = validator.parse_endpoint(value.get("api_url"), ca_file)
-    except validator.ZabbixOptionError as exc:
-        # The validator names api_url / ca_file; prefix them with the target's block.
+        checked = declared.check({name: item for name, item in value.items() if name not in declared.secret_refs})
+    except ValueError as exc:  # the check names the offending key of the block
         raise ConfigError(f"{key}.{exc}") from None
-    settings: dict[str, Any] = {
-        "api_url": endpoint.url,
-        "timeout_seconds": _bounded_int(
-            value.get("timeout_seconds", DEFAULT_ZABBIX_TIMEOUT_SECONDS), f"{key}.timeout_seconds",
-            validator.MIN_TIMEOUT_SECONDS, validator.MAX_TIMEOUT_SECONDS,
-        ),
-    }
-    if ca_file is not None:
-        settings["ca_file"] = ca_file
-    ref = value.get("api_token_secret_ref")
-    if ref is not None:
-        if not isinstance(ref, str) or not _SECRET_REF.fullmatch(ref):
-            raise ConfigError(f"{key}.api_token_secret_ref must be a secret reference name ([A-Za-z0-9_-])")
-        settings["api_token_secret_ref"] = ref
-    return settings
-
-
-def _optional_service(value: Any, key: str, local: bool, service: str) -> dict[str, Any] | None:
-    """An ``adguard`` or ``portainer`` settings block, checked by the modules' own rules
-    (``<service>_settings`` in service_endpoints.py), or None when absent."""
-    if value is None:
-        return None
-    validator = service_endpoints_validator()
-    known = frozenset(getattr(validator, f"{service.upper()}_KEYS"))
-    value = _controller_block(value, key, local, known, "the check runs on the controller")
-    optional_absolute_path(value.get("ca_file"), f"{key}.ca_file")
-    try:
-        return dict(getattr(validator, f"{service}_settings")(value))
-    except validator.EndpointOptionError as exc:
-        # The rules' messages start with the option (web_url, ca_file, ...).
-        raise ConfigError(f"{key}.{exc}") from None
-
-
-def service_endpoints_validator() -> ModuleType:
-    """The collection's AdGuard/Portainer endpoint rules."""
-    return _collection_module(SERVICE_ENDPOINTS_VALIDATOR)
-
-
-def zabbix_validator() -> ModuleType:
-    """The collection's Zabbix endpoint rules."""
-    return _collection_module(ZABBIX_VALIDATOR)
-
-
-def _optional_subnets(value: Any, prefix: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    validator = subnet_validator()
-    try:
-        return tuple(validator.validate_allowed_subnets(value))
-    except validator.SubnetError as exc:
-        # The validator's messages start with "allowed_subnets"; prefix them with the target.
-        raise ConfigError(prefix + str(exc)) from None
+    return {**checked, **refs}
 
 
 def subnet_validator() -> ModuleType:
-    """The collection's allowed-subnets validator."""
-    return _collection_module(SUBNET_VALIDATOR)
-
-
-def _collection_module(parts: tuple[str, ...]) -> ModuleType:
-    """A pure-stdlib module_utils module of the installed collection (imported without
-    Ansible), so the backend applies exactly the rules the modules apply."""
-    name = ".".join(("ansible_collections", "tecrax", "ops", *parts[:-1], parts[-1].removesuffix(".py")))
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        raise ConfigError(f"the installed collection has no {parts[-1]}") from None
+    """The collection's allowed-subnets validator (the check of the ``allowed_subnets`` input)."""
+    return importlib.import_module("ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets")
 
 
 def _host(value: Any, key: str) -> str:

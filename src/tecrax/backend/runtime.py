@@ -18,7 +18,7 @@ from rexecop.connectors import ConnectorRequest, ConnectorResponse
 from tecrax import __version__, collection_root
 from tecrax.backend import progress
 from tecrax.backend.approval import approval_of_running_operation
-from tecrax.backend.actions import ActionCatalogError, ActionSpec, load_action_catalog
+from tecrax.backend.actions import ActionCatalogError, ActionSpec, load_action_catalog, load_input_catalog
 from tecrax.backend.config import ConfigError, ConnectorConfig, optional_absolute_path, parse_connector_config
 from tecrax.backend.digests import collection_digests
 from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest
@@ -59,8 +59,6 @@ _UNREACHABLE_REASONS = (
 # is reported as unreachable instead of waiting for the step's timeout.
 SERVER_ALIVE_INTERVAL_SECONDS = 5
 SERVER_ALIVE_COUNT_MAX = 3
-# Secret inputs: resolved from inventory.<target>.<block>.<ref key> by RExecOp's secret resolver.
-SECRET_INPUTS = {"zabbix_api_token": ("zabbix", "api_token_secret_ref")}
 # A path starts with a letter, dot, underscore or tilde after its slash; "/24" and
 # "fc00::/7" are prefix lengths of networks named in messages.
 _PATH = re.compile(r"(?<![\w.:-])/(?=[A-Za-z_.~])[^\s'\"]+")
@@ -118,7 +116,7 @@ class AnsibleBackend:
         config = self._connector_config()
         target = str(request.target or "")
         host = self._run_host(config, target)
-        extravars = _action_inputs(action, host, target)
+        extravars = _action_inputs(action, host, target, load_input_catalog(self._profile_path()).secrets)
         secrets = self._secret_inputs(action, host, target)
         try:
             return self._run_action(request, action, config, host, target, extravars, secrets)
@@ -205,7 +203,7 @@ class AnsibleBackend:
     def _connector_config(self) -> ConnectorConfig:
         if self._config is None:
             try:
-                self._config = parse_connector_config(self._raw_config)
+                self._config = parse_connector_config(self._raw_config, load_input_catalog(self._profile_path()))
             except ConfigError as exc:
                 raise Failure(VALIDATION_FAILED, f"connector config: {exc}") from None
         return self._config
@@ -244,17 +242,17 @@ class AnsibleBackend:
         the step (auth_failed) before Ansible runs; the message names the reference, never a
         value.
         """
+        secrets = load_input_catalog(self._profile_path()).secrets
         values: dict[str, str] = {}
         for name in action.inputs:
-            if name not in SECRET_INPUTS:
+            if name not in secrets:
                 continue
-            block_name, ref_key = SECRET_INPUTS[name]
-            block = getattr(host, block_name, None) or {}
-            ref = block.get(ref_key)
+            declared = secrets[name]
+            ref = (host.inputs.get(declared.block) or {}).get(declared.ref_key)
             if ref is None:
                 raise Failure(
                     VALIDATION_FAILED,
-                    f"action {action.name} needs inventory.{target[:64]}.{block_name}.{ref_key}"
+                    f"action {action.name} needs inventory.{target[:64]}.{declared.block}.{declared.ref_key}"
                     " in the connector config",
                 )
             try:
@@ -381,15 +379,15 @@ def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
     raise Failure(TRANSIENT, f"playbook run ended {run.status} without a result for {target}")
 
 
-def _action_inputs(action: ActionSpec, host: Any, target: str) -> dict[str, Any]:
+def _action_inputs(action: ActionSpec, host: Any, target: str, secrets: Mapping[str, Any]) -> dict[str, Any]:
     """Extra vars ``tecrax_<input>`` for the action's declared inputs, from the target's
     already validated inventory entry; a missing one refuses the step before Ansible runs.
     Secret inputs are resolved separately (AnsibleBackend._secret_inputs)."""
     extravars: dict[str, Any] = {}
     for name in action.inputs:
-        if name in SECRET_INPUTS:
+        if name in secrets:
             continue
-        value = getattr(host, name, None)
+        value = host.inputs.get(name)
         if value is None:
             raise Failure(
                 VALIDATION_FAILED,

@@ -126,7 +126,7 @@ def test_adguard_settings_fill_defaults() -> None:
     [
         ("adguard", "must be a mapping"),
         ({"dns_server": "192.0.2.10", "web_url": "http://h.example", "password": "x"},
-         "unknown key(s): password (known: dns_server, dns_port, query_name, web_url, ca_file, timeout_seconds)"),
+         "password is not a known key (known: dns_server, dns_port, query_name, web_url, ca_file, timeout_seconds)"),
         ({"web_url": "http://h.example"}, "dns_server must be an IPv4 or IPv6 address"),
         ({"dns_server": "192.0.2.10"}, "web_url must be a URL of at most 2048 characters"),
         ({"dns_server": "192.0.2.10", "web_url": "http://h.example", "dns_port": 0},
@@ -150,7 +150,7 @@ def test_portainer_settings() -> None:
         "base_url": "https://p.example:9443", "ca_file": "/etc/tecrax/p.pem", "timeout_seconds": 10}
     with pytest.raises(EndpointOptionError, match=r"^ca_file \(an absolute path\) is required for an https base_url$"):
         portainer_settings({"base_url": "https://p.example:9443"})
-    with pytest.raises(EndpointOptionError, match=r"^unknown key\(s\): api_key "):
+    with pytest.raises(EndpointOptionError, match=r"^api_key is not a known key "):
         portainer_settings({"base_url": "https://p.example:9443", "ca_file": "/p.pem", "api_key": "x"})
 
 
