@@ -48,29 +48,35 @@ def rendered(root: Path = REPO_ROOT) -> dict[Path, str]:
     """Every facts page (relative to the repository root) and its text."""
     schemas = {path.name: json.loads(path.read_text(encoding="utf-8"))
                for path in sorted((root / SCHEMA_DIR).glob("*.schema.json"))}
-    registry = Registry().with_resources(
-        (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012)) for schema in schemas.values())
     if ENVELOPE_SCHEMA not in schemas:
         raise SchemaDocError(f"{SCHEMA_DIR / ENVELOPE_SCHEMA} is missing")
+    registry = Registry().with_resources((schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012))
+                                         for schema in schemas.values())
     envelope_keys = tuple(schemas[ENVELOPE_SCHEMA]["$defs"]["envelope"]["properties"])
-    connector = yaml.safe_load((root / CONNECTOR_FILE).read_text(encoding="utf-8"))["connector"]["actions"]
-    intents = generate_profile.declarations(root / "profile")
-    intent_files = [yaml.safe_load(path.read_text(encoding="utf-8"))["intent"]
-                    for path in sorted((root / "profile" / "intents").glob("*.yaml"))]
+    actions = yaml.safe_load((root / CONNECTOR_FILE).read_text(encoding="utf-8"))["connector"]["actions"]
+    declared = {action: (intent_id, intent["passes_when"])
+                for intent_id, (action, _, intent) in generate_profile.declarations(root / "profile").items()}
+    intent_contracts = {}
+    for path in sorted((root / "profile" / "intents").glob("*.yaml")):
+        intent = yaml.safe_load(path.read_text(encoding="utf-8"))["intent"]
+        intent_contracts[intent["id"]] = intent.get("facts_contract")
     pages: dict[Path, str] = {}
     for name, schema in schemas.items():
         expanded = _expanded(schema, registry.resolver(base_uri=schema["$id"]))
         if name == ENVELOPE_SCHEMA:
             pages[DOCS_DIR / "facts_envelope.md"] = _envelope_page(expanded)
             continue
-        actions = {action: spec for action, spec in connector.items() if spec.get("schema") == f"schemas/{name}"}
-        if not actions:
+        own = {action: spec for action, spec in actions.items() if spec.get("schema") == f"schemas/{name}"}
+        if not own:
             raise SchemaDocError(f"{name}: no action of {CONNECTOR_FILE} names this schema")
-        keys = {spec["facts_key"] for spec in actions.values()}
+        keys = {spec["facts_key"] for spec in own.values()}
         page = DOCS_DIR / f"{keys.pop() if len(keys) == 1 else name.split('.', 1)[0]}.md"
         if page in pages:
             raise SchemaDocError(f"{name}: its page {page} is also another schema's")
-        pages[page] = _contract_page(name, expanded, envelope_keys, actions, intents, intent_files)
+        contract_id, version = _contract(name, expanded, own)
+        origin = _origin(own, declared, [intent_id for intent_id, contract in intent_contracts.items()
+                                         if contract == f"{contract_id}@{version}"])
+        pages[page] = _contract_page(name, expanded, envelope_keys, origin)
     return pages
 
 
@@ -108,50 +114,59 @@ def _merged(base: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     return {**base, key: value}
 
 
-def _contract_page(name: str, schema: Mapping[str, Any], envelope_keys: tuple[str, ...],
-                   actions: Mapping[str, Mapping[str, Any]],
-                   intents: Mapping[str, tuple[str, Mapping[str, Any], Mapping[str, Any]]],
-                   intent_files: list[Mapping[str, Any]]) -> str:
+def _contract(name: str, schema: Mapping[str, Any], actions: Mapping[str, Mapping[str, Any]]) -> tuple[str, str]:
+    """The contract id and version, checked against the title and the actions' declarations."""
     contract = schema["properties"]["contract"]["properties"]
     contract_id, version = contract["id"].get("const"), contract["version"].get("const")
     if schema.get("title") != f"{contract_id} {version}":
-        raise SchemaDocError(f"{name}: title must be {contract_id!r} and its version {version!r}, "
-                             f"found {schema.get('title')!r}")
+        raise SchemaDocError(f"{name}: title must be '{contract_id} {version}' (contract id and version),"
+                             f" found {schema.get('title')!r}")
     for action, spec in actions.items():
         if spec.get("facts_contract") != contract_id:
             raise SchemaDocError(f"{name}: action {action} declares contract {spec.get('facts_contract')!r},"
                                  f" the schema {contract_id!r}")
-    by_action = {action: (intent_id, intent) for intent_id, (action, _, intent) in intents.items()}
-    sources = [_source(action, spec, by_action.get(action)) for action, spec in actions.items()]
-    origin = "Returned as `facts` by " + (sources[0] + "." if len(sources) == 1
-                                           else "these connector actions:\n" + "\n".join(f"- {line}" for line in sources))
-    if not any(action in by_action for action in actions):
-        hand_written = [intent["id"] for intent in intent_files
-                        if intent.get("facts_contract") == f"{contract_id}@{version}"]
-        if hand_written:
-            origin += "\n\nIntents (written by hand) with this contract: " + ", ".join(f"`{i}`" for i in hand_written) + "."
-    paths = (f"Schema: `{SCHEMA_DIR / name}`, within the [envelope](facts_envelope.md) of "
-             f"`{SCHEMA_DIR / ENVELOPE_SCHEMA}`.")
+    return contract_id, version
+
+
+def _origin(actions: Mapping[str, Mapping[str, Any]], declared: Mapping[str, tuple[str, str]],
+            intents_with_contract: list[str]) -> str:
+    """Which module, action and intent return the facts, and what the intent's rule checks."""
+    sources = []
+    for action, spec in actions.items():
+        key = spec["facts_key"]
+        source = f"the module `{spec['module']}` (connector action `{action}`, facts key `{key}`"
+        if action in declared:
+            intent_id, passes_when = declared[action]
+            path, value, _ = generate_profile.CONDITIONS[passes_when]
+            source += (f", intent `{intent_id}`); its validation rule `profile/validation_rules/{intent_id}.yaml`"
+                       f" passes only when `{key}.{path}` is `{value}`")
+        else:
+            source += ")"
+        sources.append(source)
+    if len(sources) == 1:
+        text = f"Returned as `facts` by {sources[0]}."
+    else:
+        text = "Returned as `facts` by these connector actions:\n" + "\n".join(f"- {line}" for line in sources)
+    if intents_with_contract and not any(action in declared for action in actions):
+        text += ("\n\nIntents (written by hand) with this contract: "
+                 + ", ".join(f"`{intent_id}`" for intent_id in intents_with_contract) + ".")
+    return text
+
+
+def _contract_page(name: str, schema: Mapping[str, Any], envelope_keys: tuple[str, ...], origin: str) -> str:
+    contract = schema["properties"]["contract"]["properties"]
     envelope = {key: value for key, value in schema["properties"].items() if key in envelope_keys}
     payload = {key: value for key, value in schema["properties"].items() if key not in envelope_keys}
     return "".join([
         _generated_note(SCHEMA_DIR / name, CONNECTOR_FILE),
-        f"# Facts contract `{contract_id}` {version}\n\n",
-        _prose(origin), _prose(paths),
-        _prose(schema.get("description", ""), where=name),
+        f"# Facts contract `{contract['id']['const']}` {contract['version']['const']}\n\n",
+        _prose(origin),
+        _prose(f"Schema: `{SCHEMA_DIR / name}`, within the [envelope](facts_envelope.md) of"
+               f" `{SCHEMA_DIR / ENVELOPE_SCHEMA}`."),
+        _prose(schema.get("description", "")),
         "## Envelope\n\n", _table(("key", "value", "meaning"), _rows(envelope, "", name)),
         "## Payload\n\n", _table(("field", "type", "meaning"), _rows(payload, "", name)),
     ]).rstrip("\n") + "\n"
-
-
-def _source(action: str, spec: Mapping[str, Any], declared: tuple[str, Mapping[str, Any]] | None) -> str:
-    line = (f"the module `{spec['module']}` (connector action `{action}`, facts key `{spec['facts_key']}`"
-            + (f", intent `{declared[0]}`)" if declared else ")"))
-    if declared:
-        path, value, _ = generate_profile.CONDITIONS[declared[1]["passes_when"]]
-        line += (f"; its validation rule `profile/validation_rules/{declared[0]}.yaml` passes only when"
-                 f" `{spec['facts_key']}.{path}` is `{value}`")
-    return line
 
 
 def _envelope_page(schema: Mapping[str, Any]) -> str:
@@ -160,30 +175,31 @@ def _envelope_page(schema: Mapping[str, Any]) -> str:
     return "".join([
         _generated_note(SCHEMA_DIR / ENVELOPE_SCHEMA),
         f"# {schema['title']}\n\n",
-        _prose(schema.get("description", ""), where=ENVELOPE_SCHEMA),
+        _prose(schema.get("description", "")),
         "## Envelope\n\n", _table(("key", "value", "meaning"), _rows(schema["properties"], "", ENVELOPE_SCHEMA)),
         "## Value types\n\n", _table(("name", "type", "meaning"), (
-            (f"`{name}`", _type(definition), _cell(definition.get("description", ""), ENVELOPE_SCHEMA, name))
+            (f"`{name}`", _type(definition), _one_paragraph(definition.get("description", ""), ENVELOPE_SCHEMA, name))
             for name, definition in value_types.items())),
     ]).rstrip("\n") + "\n"
 
 
 def _generated_note(*sources: Path) -> str:
-    return f"<!-- Generated by scripts/generate_facts_docs.py from {' and '.join(map(str, sources))}; do not edit. -->\n"
+    named = " and ".join(map(str, sources))
+    return f"<!-- Generated by scripts/generate_facts_docs.py from {named}; do not edit. -->\n"
 
 
 def _rows(properties: Mapping[str, Any], prefix: str, where: str) -> Iterator[tuple[str, str, str]]:
     """One row per field; an object or a list of objects gets a row of its own only when it
     has a description, and then its fields follow."""
     for key, schema in properties.items():
-        path = prefix + key
-        described = isinstance(schema, Mapping) and "description" in schema
+        described = schema.get("description", "") if isinstance(schema, Mapping) else ""
         items = schema.get("items") if isinstance(schema, Mapping) else None
         nested = schema.get("properties") if isinstance(schema, Mapping) else None
+        path = prefix + key
         if nested is None and isinstance(items, Mapping) and "properties" in items:
             nested, path = items["properties"], path + "[]"
         if nested is None or described:
-            yield (f"`{prefix + key}`", _type(schema), _cell(schema.get("description", "") if described else "", where, path))
+            yield f"`{prefix + key}`", _type(schema), _one_paragraph(described, where, path)
         if nested is not None:
             yield from _rows(nested, path + ".", where)
 
@@ -215,7 +231,9 @@ def _typed(kind: str, schema: Mapping[str, Any]) -> str:
         low, high = schema.get("minimum"), schema.get("maximum")
         if low is not None and high is not None:
             return f"{kind} {_number(low)}..{_number(high)}"
-        return kind + (f" ≥ {_number(low)}" if low is not None else "") + (f" ≤ {_number(high)}" if high is not None else "")
+        if low is not None:
+            return f"{kind}, at least {_number(low)}"
+        return kind if high is None else f"{kind}, at most {_number(high)}"
     if kind == "string":
         # The envelope's bounded text is a string with a `not` pattern that excludes control characters.
         words = "text" if "not" in schema else "string"
@@ -260,7 +278,7 @@ def _number(value: float) -> str:
     return f"{value:,}" if isinstance(value, int) and abs(value) >= 10_000 else str(value)
 
 
-def _cell(text: str, where: str, path: str) -> str:
+def _one_paragraph(text: str, where: str, path: str) -> str:
     if "\n" in text:
         raise SchemaDocError(f"{where}: the description of {path} must be one paragraph, it is a table cell")
     return text
@@ -272,7 +290,7 @@ def _table(header: tuple[str, ...], rows: Iterator[tuple[str, str, str]]) -> str
     return "\n".join(lines) + "\n\n"
 
 
-def _prose(text: str, where: str = "") -> str:
+def _prose(text: str) -> str:
     """Paragraphs (separated by blank lines) wrapped; `## ` headings and list items kept."""
     blocks = []
     for block in text.split("\n\n"):
