@@ -309,7 +309,11 @@ def _prose(text: str) -> str:
 
 
 def stale(root: Path = REPO_ROOT) -> list[Path]:
-    return [path for path, text in rendered(root).items()
+    return _outdated(root, rendered(root))
+
+
+def _outdated(root: Path, pages: Mapping[Path, str]) -> list[Path]:
+    return [path for path, text in pages.items()
             if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text]
 
 
@@ -319,10 +323,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         pages = rendered()
-        outdated = stale()
     except (SchemaDocError, generate_profile.DeclarationError) as exc:
         print(f"generate_facts_docs: {exc}", file=sys.stderr)
         return 1
+    outdated = _outdated(REPO_ROOT, pages)
     if args.check:
         for path in outdated:
             print(f"generate_facts_docs: stale: {path} (run scripts/generate_facts_docs.py)", file=sys.stderr)
