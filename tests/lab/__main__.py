@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.lab import Lab
+from lab.lab import DEFAULT_BOOT_TIMEOUT, Lab
 from lab.rootfs import ensure_rootfs
 from lab.stale import cleanup_stale, list_labs
 
@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--hosts", type=int, required=True, help="how many hosts to boot (>= 1)")
     up.add_argument("--name-prefix", default="h", help="hosts are named PREFIX1, PREFIX2, ... (default h)")
     up.add_argument("--state-dir", type=Path, help="where the lab keeps its state (default: a new dir)")
-    up.add_argument("--boot-timeout", type=float, default=90.0, help="seconds to wait per boot (default 90)")
+    up.add_argument("--boot-timeout", type=float, default=DEFAULT_BOOT_TIMEOUT,
+                    help=f"seconds to wait per boot (default {DEFAULT_BOOT_TIMEOUT:.0f})")
 
     down = commands.add_parser("down", help="tear down the lab in a state dir")
     down.add_argument("--state-dir", type=Path, required=True)
