@@ -46,14 +46,14 @@ def _link_collection() -> None:
 
 _link_collection()
 
-from ansible_collections.tecrax.ops.plugins.module_utils import chrony_ntp_server  # noqa: E402
-from ansible_collections.tecrax.ops.plugins.module_utils import docker_service_health  # noqa: E402
-from ansible_collections.tecrax.ops.plugins.module_utils import host_inventory  # noqa: E402
-from ansible_collections.tecrax.ops.plugins.module_utils import host_security_posture  # noqa: E402
-from ansible_collections.tecrax.ops.plugins.module_utils import network_device  # noqa: E402
-from ansible_collections.tecrax.ops.plugins.module_utils import ntp_local_health  # noqa: E402
-from ansible_collections.tecrax.ops.plugins.module_utils import ntp_server_health  # noqa: E402
-from ansible_collections.tecrax.ops.plugins.module_utils import time_sync  # noqa: E402
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import chrony_ntp_server  # noqa: E402
+from ansible_collections.tecrax.ops.plugins.module_utils.host import docker_service_health  # noqa: E402
+from ansible_collections.tecrax.ops.plugins.module_utils.host import host_inventory  # noqa: E402
+from ansible_collections.tecrax.ops.plugins.module_utils.host import host_security_posture  # noqa: E402
+from ansible_collections.tecrax.ops.plugins.module_utils.network import network_device  # noqa: E402
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import ntp_local_health  # noqa: E402
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import ntp_server_health  # noqa: E402
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import time_sync  # noqa: E402
 
 KeyPath = tuple[Any, ...]  # keys from a raw input down to one of its text values
 

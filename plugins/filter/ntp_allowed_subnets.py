@@ -38,7 +38,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import (
     SubnetError,
     validate_allowed_subnets,
 )

@@ -211,14 +211,14 @@ facts:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.adguard_facts import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.adguard_facts import (
     LOGIN_PATH,
     MAX_LOGIN_BODY_BYTES,
     observe_adguard,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.dns_wire import build_query
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import FactsContractError
-from ansible_collections.tecrax.ops.plugins.module_utils.service_endpoints import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import build_query
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import (
     DEFAULT_ADGUARD_TIMEOUT_SECONDS,
     DEFAULT_DNS_PORT,
     DEFAULT_QUERY_NAME,
@@ -226,7 +226,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.service_endpoints impor
     adguard_settings,
     parse_web_url,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.service_probes import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
     TlsSetupError,
     dns_exchange,
     http_get,

@@ -94,14 +94,14 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.chrony_ntp_server_host import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.chrony_ntp_server_host import (
     ChronyHost,
     binaries,
     module_runner,
     read,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import fail_timed_out, module_commands
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import fail_timed_out, module_commands
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import (
     SubnetError,
     validate_allowed_subnets,
 )

@@ -176,18 +176,18 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
     CommandTimedOut,
     fail_timed_out,
     module_commands,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.docker_service_health import (
+from ansible_collections.tecrax.ops.plugins.module_utils.host.docker_service_health import (
     UNIT_NAMES,
     normalize_docker_service_health,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import FactsContractError
-from ansible_collections.tecrax.ops.plugins.module_utils.systemd_show import show_argv
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
+from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import show_argv
 
 # No pager or colours (the runner adds the C locale): the output the normalizer parses.
 COMMAND_ENVIRONMENT = {"SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}

@@ -290,17 +290,17 @@ import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
     CommandTimedOut,
     fail_timed_out,
     module_commands,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_RAW_BYTES,
     FactsContractError,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.host_inventory import (
+from ansible_collections.tecrax.ops.plugins.module_utils.host.host_inventory import (
     normalize_host_inventory,
 )
 

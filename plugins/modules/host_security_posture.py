@@ -242,23 +242,23 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
     CommandTimedOut,
     fail_timed_out,
     module_commands,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_RAW_BYTES,
     FactsContractError,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.host_security_posture import (
+from ansible_collections.tecrax.ops.plugins.module_utils.host.host_security_posture import (
     MAX_APT_BYTES,
     PACKAGE,
     UNITS,
     normalize_host_security_posture,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.systemd_show import show_argv
+from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import show_argv
 
 # The runner adds the C locale.
 COMMAND_ENVIRONMENT = {"LANGUAGE": "", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}

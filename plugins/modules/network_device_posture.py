@@ -138,14 +138,14 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     FactsContractError,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.network_device import (
+from ansible_collections.tecrax.ops.plugins.module_utils.network.network_device import (
     assess_posture,
     identify_family,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.network_wrapper import (
+from ansible_collections.tecrax.ops.plugins.module_utils.network.network_wrapper import (
     DEFAULT_TIMEOUT_SECONDS,
     observe_with_module,
     wrapper_argument_spec,

@@ -206,19 +206,19 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
     CommandTimedOut,
     fail_timed_out,
     module_commands,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import FactsContractError
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_server_health import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import (
     DAEMONS,
     normalize_ntp_server_observation,
     server_daemon,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.time_sync_collect import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync_collect import (
     chrony_serverstats,
     chrony_tracking,
     collect_unit_states,

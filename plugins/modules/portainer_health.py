@@ -154,19 +154,19 @@ facts:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import FactsContractError
-from ansible_collections.tecrax.ops.plugins.module_utils.portainer_facts import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
+from ansible_collections.tecrax.ops.plugins.module_utils.services.portainer_facts import (
     MAX_STATUS_BYTES,
     STATUS_PATH,
     observe_portainer,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.service_endpoints import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import (
     DEFAULT_PORTAINER_TIMEOUT_SECONDS,
     EndpointOptionError,
     parse_web_url,
     portainer_settings,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.service_probes import TlsSetupError, http_get, tls_context
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import TlsSetupError, http_get, tls_context
 
 ARGUMENT_SPEC = {
     "base_url": {"type": "str", "required": True},

@@ -122,8 +122,8 @@ facts:
           type: bool
 """
 
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_facts import observe_reachability
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_module import run_observation
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_facts import observe_reachability
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_module import run_observation
 
 
 def main() -> None:

@@ -119,8 +119,8 @@ facts:
       type: dict
 """
 
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_facts import observe_host_availability
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_module import run_observation
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_facts import observe_host_availability
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_module import run_observation
 
 
 def main() -> None:

@@ -101,7 +101,7 @@ class Device:
 def network_device_normalizer() -> ModuleType:
     """The collection's normalizer module (``ansible_collections.tecrax.ops`` made importable
     through a temporary link to the bundled collection when no runner provides it)."""
-    name = "ansible_collections.tecrax.ops.plugins.module_utils.network_device"
+    name = "ansible_collections.tecrax.ops.plugins.module_utils.network.network_device"
     try:
         return importlib.import_module(name)
     except ImportError:

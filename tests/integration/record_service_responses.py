@@ -62,7 +62,7 @@ def _collection_imports() -> None:
 
 
 def record_dns(address: str) -> dict:
-    from ansible_collections.tecrax.ops.plugins.module_utils import dns_wire, service_probes
+    from ansible_collections.tecrax.ops.plugins.module_utils.services import dns_wire, service_probes
 
     recorded = {}
     for case, name in DNS_CASES.items():

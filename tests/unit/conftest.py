@@ -91,6 +91,6 @@ def _cut_raw(raw: Any, limit: int) -> Any:
 def raw_prefix() -> Callable[[Any], Any]:
     """``raw`` with every text and bytes value cut to the bound normalizers read (MAX_RAW_BYTES):
     facts of a huge input must equal the facts of this prefix (nothing past the bound is read)."""
-    from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import MAX_RAW_BYTES
+    from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES
 
     return lambda raw: _cut_raw(raw, MAX_RAW_BYTES)

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ansible_collections.tecrax.ops.plugins.module_utils.chrony_ntp_server_host import Binaries, ChronyHost, Paths
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.chrony_ntp_server_host import Binaries, ChronyHost, Paths
 
 KNOWN_DIRECTIVES = {"allow", "deny", "port", "local", "server", "pool", "confdir", "driftfile", "makestep"}
 

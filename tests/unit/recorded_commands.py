@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import EXITED, CommandResult
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import EXITED, CommandResult
 
 
 def exited(rc: int, stdout: bytes = b"", stderr: bytes = b"") -> CommandResult:

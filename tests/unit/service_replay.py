@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.tecrax.ops.plugins.module_utils.service_probes import HttpExchange
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import HttpExchange
 
 DATA = Path(__file__).resolve().parent / "data" / "adguard_portainer"
 DNS_REPLIES: dict[str, dict[str, Any]] = json.loads((DATA / "dns_replies.json").read_text())

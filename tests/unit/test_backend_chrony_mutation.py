@@ -8,6 +8,7 @@ built by the real module_utils code. The private networks are subnet inputs."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,10 @@ from unit.rexecop_step import invoke_approved
 from rexecop.connectors import ConnectorRequest
 
 import tecrax
-from ansible_collections.tecrax.ops.plugins.module_utils import chrony_ntp_server_host as chrony
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import chrony_ntp_server_host as chrony
 from tecrax.backend import build_backend
 from tecrax.backend import runtime as backend_runtime
-from tecrax.backend.actions import ActionCatalogError, load_action_catalog
+from tecrax.backend.actions import ActionCatalogError, load_action_catalog, load_input_catalog
 from tecrax.backend.config import parse_connector_config, subnet_validator
 from tecrax.backend.playbook_run import HostOutcome, PlaybookRun
 
@@ -90,7 +91,7 @@ def test_allowed_subnets_are_validated_and_canonical() -> None:
 
 def test_the_backend_uses_the_collections_validator_module() -> None:
     validator = subnet_validator()
-    assert validator.__name__ == "ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets"
+    assert validator.__name__ == "ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets"
     assert validator.validate_allowed_subnets(["fd00:1::/64"]) == ["fd00:1::/64"]
 
 
@@ -223,12 +224,26 @@ def test_catalog_refuses_unknown_inputs(tmp_path: Path, inputs: Any) -> None:
     root = tmp_path / "profile"
     (root / "connectors").mkdir(parents=True)
     document = {"connector": {"capabilities": ["x"], "inputs": {
-        "allowed_subnets": {"check": "ntp_subnets.validate_allowed_subnets"}}, "actions": {"x": {
+        "allowed_subnets": {"check": "ntp.ntp_subnets.validate_allowed_subnets"}}, "actions": {"x": {
         "module": "tecrax.ops.x", "facts_contract": "tecrax.x", "schema": "schemas/x.v1.schema.json",
         "facts_key": "x", "mutating": False, "inputs": inputs}}}}
     (root / "connectors" / "tecrax_ansible.yaml").write_text(yaml.safe_dump(document))
     with pytest.raises(ActionCatalogError, match="action x: inputs must be a list of distinct names among: .*allowed_subnets"):
         load_action_catalog(root)
+
+
+@pytest.mark.parametrize(("check", "message"), [
+    ("ntp_subnets.validate_allowed_subnets", "check must be <module_utils family>.<module>.<function>"),
+    ("ntp.ntp_subnets.no_such_function", "the installed collection has no ntp.ntp_subnets.no_such_function"),
+    ("common.ntp_subnets.validate_allowed_subnets", "the installed collection has no common.ntp_subnets"),
+])
+def test_catalog_refuses_a_check_outside_a_module_utils_family(tmp_path: Path, check: str, message: str) -> None:
+    root = tmp_path / "profile"
+    (root / "connectors").mkdir(parents=True)
+    document = {"connector": {"capabilities": [], "inputs": {"allowed_subnets": {"check": check}}, "actions": {}}}
+    (root / "connectors" / "tecrax_ansible.yaml").write_text(yaml.safe_dump(document))
+    with pytest.raises(ActionCatalogError, match=re.escape(f"input allowed_subnets: {message}")):
+        load_input_catalog(root)
 
 
 def test_prefix_lengths_after_a_colon_are_not_scrubbed_as_paths() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ansible_collections.tecrax.ops.plugins.module_utils import facts_envelope
+from ansible_collections.tecrax.ops.plugins.module_utils.common import facts_envelope
 from tecrax.backend.config import subnet_validator
 from unit.conftest import REPO_ROOT
 

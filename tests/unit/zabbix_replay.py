@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_api import Exchange
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_api import Exchange
 
 DATA = Path(__file__).resolve().parent / "data" / "zabbix"
 INDEX: dict[str, Any] = json.loads((DATA / "responses.json").read_text(encoding="utf-8"))

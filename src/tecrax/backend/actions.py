@@ -26,7 +26,7 @@ _ACTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _MODULE_NAME = re.compile(r"tecrax\.ops\.[a-z][a-z0-9_]{0,63}")
 _FACTS_CONTRACT = re.compile(r"tecrax\.[a-z][a-z0-9_]{0,63}")
 _SCHEMA_REF = re.compile(r"schemas/[a-z0-9_]+\.v[0-9]+\.schema\.json")
-_CHECK = re.compile(r"([a-z][a-z0-9_]{0,63})\.([a-z][a-z0-9_]{0,63})")
+_CHECK = re.compile(r"([a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63})\.([a-z][a-z0-9_]{0,63})")
 _INPUT_KEYS = frozenset({"check", "block", "controller", "paths", "secret_refs"})
 
 
@@ -112,7 +112,7 @@ def _input(name: Any, spec: Any) -> InputSpec:
         raise ActionCatalogError(f"input {name}: unknown key(s) {', '.join(map(str, unknown))}")
     match = _CHECK.fullmatch(str(spec.get("check", "")))
     if match is None:
-        raise ActionCatalogError(f"input {name}: check must be <module_utils module>.<function>")
+        raise ActionCatalogError(f"input {name}: check must be <module_utils family>.<module>.<function>")
     try:
         module = importlib.import_module(f"ansible_collections.tecrax.ops.plugins.module_utils.{match.group(1)}")
         check = getattr(module, match.group(2))

@@ -213,7 +213,7 @@ def _input_value(declared: InputSpec, value: Any, prefix: str, local: bool) -> A
 
 def subnet_validator() -> ModuleType:
     """The collection's allowed-subnets validator (the check of the ``allowed_subnets`` input)."""
-    return importlib.import_module("ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets")
+    return importlib.import_module("ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets")
 
 
 def _host(value: Any, key: str) -> str:

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import adguard_facts
-from ansible_collections.tecrax.ops.plugins.module_utils.adguard_facts import observe_adguard
-from ansible_collections.tecrax.ops.plugins.module_utils.service_probes import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services import adguard_facts
+from ansible_collections.tecrax.ops.plugins.module_utils.services.adguard_facts import observe_adguard
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
     DNS_FAILURES,
     HTTP_FAILURES,
     DnsExchange,

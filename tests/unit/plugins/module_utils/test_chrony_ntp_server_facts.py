@@ -17,9 +17,9 @@ from unit.fake_chrony import FakeChrony
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import chrony_ntp_server as facts_of
-from ansible_collections.tecrax.ops.plugins.module_utils import chrony_ntp_server_host as chrony
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import SubnetError
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import chrony_ntp_server as facts_of
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import chrony_ntp_server_host as chrony
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import SubnetError
 
 SCHEMA = "chrony_ntp_server_mutation.v1.schema.json"
 SUBNETS = ["192.168.40.0/24", "10.20.0.0/16"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tecrax.ops.plugins.module_utils import command_runner as cr
+from ansible_collections.tecrax.ops.plugins.module_utils.common import command_runner as cr
 from unit.processes import assert_ended
 
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils.dns_wire import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import (
     MALFORMED,
     DnsReply,
     build_query,

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils.docker_service_health import (
+from ansible_collections.tecrax.ops.plugins.module_utils.host.docker_service_health import (
     normalize_docker_service_health,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_FACTS_BYTES,
     canonical_json,
 )

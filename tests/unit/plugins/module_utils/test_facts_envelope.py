@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.tecrax.ops.plugins.module_utils import facts_envelope as fe
+from ansible_collections.tecrax.ops.plugins.module_utils.common import facts_envelope as fe
 
 SCHEMA_DIR = Path(__file__).resolve().parents[4] / "profile" / "schemas"
 ENVELOPE_SCHEMA = "facts_envelope.v1.schema.json"

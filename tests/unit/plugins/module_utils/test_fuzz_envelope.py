@@ -10,8 +10,8 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import facts_envelope as fe
-from ansible_collections.tecrax.ops.plugins.module_utils import network_wrapper
+from ansible_collections.tecrax.ops.plugins.module_utils.common import facts_envelope as fe
+from ansible_collections.tecrax.ops.plugins.module_utils.network import network_wrapper
 from unit.conftest import DATA_DIR
 from unit.mutations import FUZZ, mutated, mutated_text
 

@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import docker_service_health as dsh
-from ansible_collections.tecrax.ops.plugins.module_utils import host_inventory as hi
-from ansible_collections.tecrax.ops.plugins.module_utils import host_security_posture as hsp
-from ansible_collections.tecrax.ops.plugins.module_utils import systemd_show
+from ansible_collections.tecrax.ops.plugins.module_utils.host import docker_service_health as dsh
+from ansible_collections.tecrax.ops.plugins.module_utils.host import host_inventory as hi
+from ansible_collections.tecrax.ops.plugins.module_utils.host import host_security_posture as hsp
+from ansible_collections.tecrax.ops.plugins.module_utils.common import systemd_show
 from unit.conftest import DATA_DIR
 from unit.mutations import FUZZ, mutated
 

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import network_device
+from ansible_collections.tecrax.ops.plugins.module_utils.network import network_device
 from unit.conftest import DATA_DIR
 from unit.mutations import FUZZ, mutated
 

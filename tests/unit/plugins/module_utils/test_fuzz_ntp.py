@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import chrony_ntp_server as chrony
-from ansible_collections.tecrax.ops.plugins.module_utils import time_sync
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_local_health import normalize_ntp_local_health
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_server_health import normalize_ntp_server_observation
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import chrony_ntp_server as chrony
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import time_sync
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import normalize_ntp_local_health
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import normalize_ntp_server_observation
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import (
     SubnetError,
     parse_subnet,
     validate_allowed_subnets,

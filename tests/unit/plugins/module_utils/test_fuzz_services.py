@@ -18,11 +18,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import dns_wire
-from ansible_collections.tecrax.ops.plugins.module_utils import service_endpoints as endpoints
-from ansible_collections.tecrax.ops.plugins.module_utils import service_probes as probes
-from ansible_collections.tecrax.ops.plugins.module_utils.adguard_facts import observe_adguard
-from ansible_collections.tecrax.ops.plugins.module_utils.portainer_facts import observe_portainer
+from ansible_collections.tecrax.ops.plugins.module_utils.services import dns_wire
+from ansible_collections.tecrax.ops.plugins.module_utils.services import service_endpoints as endpoints
+from ansible_collections.tecrax.ops.plugins.module_utils.services import service_probes as probes
+from ansible_collections.tecrax.ops.plugins.module_utils.services.adguard_facts import observe_adguard
+from ansible_collections.tecrax.ops.plugins.module_utils.services.portainer_facts import observe_portainer
 from unit.conftest import DATA_DIR
 from unit.mutations import FUZZ, mutated
 from unit.service_replay import DNS_REPLIES, HTTP_RESPONSES, HttpReplayServer, dns_reply, exchange_from_raw

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import zabbix_api as za
-from ansible_collections.tecrax.ops.plugins.module_utils import zabbix_facts as zf
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import MAX_SAFE_INT
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix import zabbix_api as za
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix import zabbix_facts as zf
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_SAFE_INT
 from unit.mutations import FUZZ, mutated, mutated_text
 from unit.zabbix_replay import INDEX, Replay, recorded
 

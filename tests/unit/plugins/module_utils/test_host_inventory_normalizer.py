@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import host_inventory as hi
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.host import host_inventory as hi
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_FACTS_BYTES,
     MAX_SAFE_INT,
     UNKNOWN,

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import network_device as nd
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.network import network_device as nd
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_FACTS_BYTES,
     UNKNOWN,
     canonical_json,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tecrax.ops.plugins.module_utils import network_wrapper as nw
+from ansible_collections.tecrax.ops.plugins.module_utils.network import network_wrapper as nw
 from unit.processes import assert_ended
 
 NAME = "tecrax-network-cli-readonly"

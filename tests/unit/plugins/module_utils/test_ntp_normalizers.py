@@ -14,23 +14,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import time_sync as ts
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import time_sync as ts
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_FACTS_BYTES,
     UNKNOWN,
     canonical_json,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_local_health import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import (
     NON_CLAIMS as LOCAL_NON_CLAIMS,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_local_health import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import (
     daemon_in_charge,
     normalize_ntp_local_health,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_server_health import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import (
     NON_CLAIMS as SERVER_NON_CLAIMS,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_server_health import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import (
     normalize_ntp_server_observation,
     server_daemon,
 )

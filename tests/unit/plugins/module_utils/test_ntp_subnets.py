@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import (
     MAX_SUBNETS,
     SubnetError,
     validate_allowed_subnets,

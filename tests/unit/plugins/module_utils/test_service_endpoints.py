@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils.service_endpoints import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import (
     EndpointOptionError,
     WebEndpoint,
     adguard_settings,

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.tecrax.ops.plugins.module_utils.dns_wire import build_query, parse_reply
-from ansible_collections.tecrax.ops.plugins.module_utils.service_endpoints import WebEndpoint, parse_web_url
-from ansible_collections.tecrax.ops.plugins.module_utils.service_probes import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import build_query, parse_reply
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import WebEndpoint, parse_web_url
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
     MAX_STRAY_DATAGRAMS,
     DnsExchange,
     HttpExchange,

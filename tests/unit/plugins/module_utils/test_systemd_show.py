@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tecrax.ops.plugins.module_utils import systemd_show as ss
+from ansible_collections.tecrax.ops.plugins.module_utils.common import systemd_show as ss
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DOCKER = ("docker.service", "docker.socket")

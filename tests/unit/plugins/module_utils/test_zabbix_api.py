@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import zabbix_api as za
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix import zabbix_api as za
 from unit.zabbix_replay import INDEX, recorded
 
 CA = "/etc/tecrax/zabbix-ca.pem"

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils import zabbix_api as za
-from ansible_collections.tecrax.ops.plugins.module_utils import zabbix_facts as zf
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import guard_facts
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix import zabbix_api as za
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix import zabbix_facts as zf
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import guard_facts
 from unit.zabbix_replay import Replay, body, recorded
 
 REACHABILITY_SCHEMA = "zabbix_api_reachability.v1.schema.json"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tecrax.ops.plugins.module_utils.dns_wire import build_query
+from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import build_query
 from ansible_collections.tecrax.ops.plugins.modules import adguard_health, portainer_health
 from unit.openssl_pki import Pki, make_pki
 from unit.service_replay import DNS_REPLIES, DnsReplayServer, HttpReplayServer, http_response, recorded_dns, server_context

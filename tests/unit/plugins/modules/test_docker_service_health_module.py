@@ -14,7 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import CommandResult, CommandRunner
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandResult, CommandRunner
 from ansible_collections.tecrax.ops.plugins.modules import docker_service_health
 from unit.recorded_commands import exited
 

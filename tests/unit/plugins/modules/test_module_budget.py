@@ -14,7 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import BUDGET_ENV
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import BUDGET_ENV
 from ansible_collections.tecrax.ops.plugins.modules import (
     chrony_ntp_server,
     chrony_ntp_server_info,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import CommandRunner
-from ansible_collections.tecrax.ops.plugins.module_utils.time_sync import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync import (
     DAEMON_UNITS,
     UNIT_PROPERTIES,
 )

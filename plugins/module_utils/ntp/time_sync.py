@@ -18,7 +18,7 @@ import ipaddress
 import re
 from typing import Any, Mapping
 
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     UNKNOWN,
     parse_float,
     parse_int,

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     UNKNOWN,
     build_facts,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.time_sync import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync import (
     SYNCHRONIZED_LEAP,
     first_active_daemon,
     observe,

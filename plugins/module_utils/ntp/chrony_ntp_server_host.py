@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.tecrax.ops.plugins.module_utils.chrony_ntp_server import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.chrony_ntp_server import (
     CHRONY_UNIT,
     CONF_DIR,
     MANAGED_FILE,
@@ -55,9 +55,9 @@ from ansible_collections.tecrax.ops.plugins.module_utils.chrony_ntp_server impor
     subnets_to_check,
     udp_listener_inodes,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import CommandRunner, CommandTimedOut
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import bounded_text, raw_text
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import validate_allowed_subnets
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner, CommandTimedOut
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import bounded_text, raw_text
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import validate_allowed_subnets
 
 
 # --- the host ---------------------------------------------------------------------------------

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ansible_collections.tecrax.ops.plugins.module_utils.dns_wire import RCODE_NOERROR, parse_reply
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import build_facts, clamp_int
-from ansible_collections.tecrax.ops.plugins.module_utils.service_probes import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import RCODE_NOERROR, parse_reply
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import build_facts, clamp_int
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
     DNS_FAILURES,
     DNS_NETWORK_ERROR,
     HTTP_FAILURES,

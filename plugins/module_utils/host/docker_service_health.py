@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     build_facts,
     raw_text,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.systemd_show import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import (
     parse_unit_states,
     unknown_unit_state,
 )

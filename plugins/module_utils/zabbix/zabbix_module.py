@@ -9,14 +9,14 @@ import re
 from typing import Any, Callable, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import FactsContractError
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_api import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_api import (
     ZabbixOptionError,
     check_timeout,
     parse_endpoint,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_facts import Call
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_transport import ZabbixClient
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_facts import Call
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_transport import ZabbixClient
 
 ENDPOINT_OPTIONS: Dict[str, Any] = {
     "api_url": {"type": "str", "required": True},

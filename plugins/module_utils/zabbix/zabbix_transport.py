@@ -20,7 +20,7 @@ import urllib.error
 from typing import Any, Optional
 
 from ansible.module_utils.urls import open_url
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_api import (
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_api import (
     BEARER_HEADER,
     BODY_AUTH,
     CONNECTION_FAILED,

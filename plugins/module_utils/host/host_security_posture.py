@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_RAW_BYTES,
     bounded_text,
     build_facts,
@@ -45,7 +45,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
     parse_int,
     raw_text,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.systemd_show import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import (
     parse_unit_states,
     unknown_unit_state,
 )

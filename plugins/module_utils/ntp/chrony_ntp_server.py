@@ -18,12 +18,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     build_facts,
     bounded_text,
     raw_text,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp_subnets import (
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import (
     MAX_SUBNETS,
     SubnetError,
     parse_subnet,

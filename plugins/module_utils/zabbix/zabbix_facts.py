@@ -23,14 +23,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_SAFE_INT,
     UNKNOWN,
     bounded_text,
     build_facts,
     collection_assessment,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix_api import (
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_api import (
     API_VERSION_UNRECOGNIZED,
     API_VERSION_UNSUPPORTED,
     MAX_LISTED_HOSTS,

@@ -24,8 +24,8 @@ import json
 import re
 from typing import Any, Dict, Optional, Tuple
 
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import UNKNOWN, build_facts
-from ansible_collections.tecrax.ops.plugins.module_utils.service_probes import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import UNKNOWN, build_facts
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
     HTTP_FAILURES,
     HTTP_PROTOCOL_ERROR,
     TLS_REQUIRED,

@@ -21,7 +21,7 @@ import stat
 import time
 from typing import Any, Mapping
 
-from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     NOT_STARTED,
     OUTPUT_LIMIT_EXCEEDED,
     TIMEOUT,
@@ -31,8 +31,8 @@ from ansible_collections.tecrax.ops.plugins.module_utils.command_runner import (
     module_commands,
     run_command,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import MAX_RAW_BYTES
-from ansible_collections.tecrax.ops.plugins.module_utils.network_device import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES
+from ansible_collections.tecrax.ops.plugins.module_utils.network.network_device import (
     SUBCOMMANDS,
     WRAPPER_NAME,
 )

@@ -13,7 +13,7 @@ import copy
 import re
 from typing import Any, Callable, Mapping
 
-from ansible_collections.tecrax.ops.plugins.module_utils.facts_envelope import (
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_SAFE_INT,
     UNKNOWN,
     bounded_text,

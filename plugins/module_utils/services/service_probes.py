@@ -29,8 +29,8 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from ansible_collections.tecrax.ops.plugins.module_utils.dns_wire import reply_id
-from ansible_collections.tecrax.ops.plugins.module_utils.service_endpoints import WebEndpoint
+from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import reply_id
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import WebEndpoint
 
 USER_AGENT = "tecrax.ops-readonly"
 MAX_DATAGRAM_BYTES = 4096
