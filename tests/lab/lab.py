@@ -53,9 +53,8 @@ from lab.ssh import generate_key, known_hosts_line
 
 SSH_PORT = 22
 SSH_USER = "root"
-# How long a host may take to answer SSH and finish booting: generous, because a loaded
-# 2-core machine booting a heavy flavor (Zabbix: PostgreSQL, Apache) beside other hosts
-# has taken over 90 s. A deadline for the lab, not a measurement.
+# How long a host may take to answer SSH and finish booting (a few seconds normally): a
+# generous deadline for a loaded 2-core machine booting a heavy flavor, not a measurement.
 DEFAULT_BOOT_TIMEOUT = 240.0
 STOP_TIMEOUT = 15.0
 READY_STATES = ("running", "degraded")
@@ -90,6 +89,30 @@ def require_lab_support() -> None:
     problems = missing_requirements()
     if problems:
         raise LabError("lab hosts cannot run on this machine: " + "; ".join(problems))
+
+
+# Every host's systemd, journald, logind and services take inotify instances (about 7 for a
+# plain host, more for a Zabbix one), all counted against root. The kernel's default of 128
+# per user let a session of some 25 hosts starve the next one: its systemd hung after
+# systemd-update-utmp and SSH never answered.
+INOTIFY_LIMITS = {"max_user_instances": 8192, "max_user_watches": 524288}
+
+
+def raise_inotify_limits(sysctl_dir: Path = Path("/proc/sys/fs/inotify")) -> dict[str, int]:
+    """Raise the machine's inotify limits to at least INOTIFY_LIMITS; return what was raised."""
+    raised: dict[str, int] = {}
+    for name, wanted in INOTIFY_LIMITS.items():
+        path = sysctl_dir / name
+        try:
+            current = int(path.read_text().strip())
+            if current < wanted:
+                path.write_text(f"{wanted}\n")
+                raised[name] = current
+        except (OSError, ValueError):
+            continue
+    if raised:
+        progress("raised fs.inotify " + ", ".join(f"{name} {old} -> {INOTIFY_LIMITS[name]}" for name, old in raised.items()))
+    return raised
 
 
 def slot_registry() -> SlotRegistry:
@@ -130,6 +153,7 @@ class Lab:
         if self._state is not None:
             return self
         require_lab_support()
+        raise_inotify_limits()
         state_dir = self._create_state_dir()
         try:
             network = slot_registry().allocate(state_dir, ProcessRef.current(), usable_on_this_machine())

@@ -87,3 +87,13 @@ def test_missing_requirements_name_the_fix(monkeypatch: pytest.MonkeyPatch) -> N
     problems = missing_requirements()
     assert any("root" in problem for problem in problems)
     assert "systemd-nspawn is missing (apt-get install systemd-container)" in problems
+
+
+def test_inotify_limits_are_raised_not_lowered(tmp_path: Path) -> None:
+    from lab.lab import INOTIFY_LIMITS, raise_inotify_limits
+
+    (tmp_path / "max_user_instances").write_text("128\n")
+    (tmp_path / "max_user_watches").write_text("1048576\n")
+    assert raise_inotify_limits(tmp_path) == {"max_user_instances": 128}
+    assert int((tmp_path / "max_user_instances").read_text()) == INOTIFY_LIMITS["max_user_instances"]
+    assert (tmp_path / "max_user_watches").read_text() == "1048576\n"
