@@ -217,7 +217,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.services.adguard_facts 
     observe_adguard,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import build_query
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import exit_with_facts
 from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import (
     DEFAULT_ADGUARD_TIMEOUT_SECONDS,
     DEFAULT_DNS_PORT,
@@ -261,11 +261,8 @@ def main() -> None:
     dns = dns_exchange(settings["dns_server"], settings["dns_port"], build_query(settings["query_name"], txid),
                        txid, timeout)
     login = http_get(endpoint, LOGIN_PATH, context, timeout, MAX_LOGIN_BODY_BYTES, accept="text/html")
-    try:
-        facts = observe_adguard(dns, txid, settings["query_name"], login, endpoint.scheme)
-    except FactsContractError as exc:
-        module.fail_json(msg="adguard_health produced facts that break their contract: %s" % exc)
-    module.exit_json(changed=False, facts=facts)
+    exit_with_facts(module, "adguard_health",
+                    lambda: observe_adguard(dns, txid, settings["query_name"], login, endpoint.scheme))
 
 
 if __name__ == "__main__":

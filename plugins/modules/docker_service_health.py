@@ -68,25 +68,11 @@ facts:
       type: dict
       sample: {"id": "tecrax.docker_service_health", "version": "1.0"}
     scope:
-      description: Requested observations (C(docker_service), C(docker_socket)) split into those observed and not.
+      description: >-
+        Requested observations (C(docker_service), C(docker_socket)) in C(requested) in this
+        order, split into C(observed) and C(not_observed).
       returned: always
       type: dict
-      contains:
-        requested:
-          description: The two observations, always in this order.
-          returned: always
-          type: list
-          elements: str
-        observed:
-          description: Units whose state was read.
-          returned: always
-          type: list
-          elements: str
-        not_observed:
-          description: Units whose state could not be read.
-          returned: always
-          type: list
-          elements: str
     coverage:
       description: Whether both units were observed.
       returned: always
@@ -178,15 +164,12 @@ facts:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
-    CommandTimedOut,
-    fail_timed_out,
-    module_commands,
+    run_host_observation,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.host.docker_service_health import (
     UNIT_NAMES,
     normalize_docker_service_health,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
 from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import show_argv
 
 # No pager or colours (the runner adds the C locale): the output the normalizer parses.
@@ -203,14 +186,7 @@ def collect_raw(commands: CommandRunner) -> dict[str, dict[str, object]]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    commands = module_commands(module)
-    try:
-        facts = normalize_docker_service_health(collect_raw(commands))
-    except CommandTimedOut as exc:
-        fail_timed_out(module, exc)
-    except FactsContractError as exc:
-        module.fail_json(msg="docker_service_health produced facts that break their contract: %s" % exc)
-    module.exit_json(changed=False, facts=facts)
+    run_host_observation(module, "docker_service_health", collect_raw, normalize_docker_service_health)
 
 
 if __name__ == "__main__":

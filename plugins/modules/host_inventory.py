@@ -70,25 +70,10 @@ facts:
     scope:
       description: >-
         Requested observations (C(os_release), C(kernel), C(hostname), C(uptime),
-        C(load_average), C(root_filesystem), C(memory)) split into those observed and not.
+        C(load_average), C(root_filesystem), C(memory)) in C(requested) in this order, split
+        into C(observed) and C(not_observed).
       returned: always
       type: dict
-      contains:
-        requested:
-          description: The seven observations, always in this order.
-          returned: always
-          type: list
-          elements: str
-        observed:
-          description: Observations that were collected and parsed.
-          returned: always
-          type: list
-          elements: str
-        not_observed:
-          description: Observations that were not collected or did not parse.
-          returned: always
-          type: list
-          elements: str
     coverage:
       description: Whether the inventory is complete.
       returned: always
@@ -292,14 +277,9 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
-    CommandTimedOut,
-    fail_timed_out,
-    module_commands,
+    run_host_observation,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
-    MAX_RAW_BYTES,
-    FactsContractError,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES
 from ansible_collections.tecrax.ops.plugins.module_utils.host.host_inventory import (
     normalize_host_inventory,
 )
@@ -366,14 +346,7 @@ def collect_raw(commands: CommandRunner) -> dict[str, str | bytes | None]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    commands = module_commands(module)
-    try:
-        facts = normalize_host_inventory(collect_raw(commands))
-    except CommandTimedOut as exc:
-        fail_timed_out(module, exc)
-    except FactsContractError as exc:
-        module.fail_json(msg="host_inventory produced facts that break their contract: %s" % exc)
-    module.exit_json(changed=False, facts=facts)
+    run_host_observation(module, "host_inventory", collect_raw, normalize_host_inventory)
 
 
 if __name__ == "__main__":

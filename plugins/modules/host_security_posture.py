@@ -85,25 +85,10 @@ facts:
     scope:
       description: >-
         Requested observations (C(unattended_upgrades), C(pending_updates), C(aslr),
-        C(dmesg_restrict), C(reboot_required)) split into those observed and not.
+        C(dmesg_restrict), C(reboot_required)) in C(requested) in this order, split into
+        C(observed) and C(not_observed).
       returned: always
       type: dict
-      contains:
-        requested:
-          description: The five observations, always in this order.
-          returned: always
-          type: list
-          elements: str
-        observed:
-          description: Observations that were made.
-          returned: always
-          type: list
-          elements: str
-        not_observed:
-          description: Observations that could not be made.
-          returned: always
-          type: list
-          elements: str
     coverage:
       description: Whether every observation was made.
       returned: always
@@ -244,14 +229,9 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
-    CommandTimedOut,
-    fail_timed_out,
-    module_commands,
+    run_host_observation,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
-    MAX_RAW_BYTES,
-    FactsContractError,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES
 from ansible_collections.tecrax.ops.plugins.module_utils.host.host_security_posture import (
     MAX_APT_BYTES,
     PACKAGE,
@@ -351,14 +331,7 @@ def collect_raw(commands: CommandRunner) -> dict[str, object]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    commands = module_commands(module)
-    try:
-        facts = normalize_host_security_posture(collect_raw(commands))
-    except CommandTimedOut as exc:
-        fail_timed_out(module, exc)
-    except FactsContractError as exc:
-        module.fail_json(msg="host_security_posture produced facts that break their contract: %s" % exc)
-    module.exit_json(changed=False, facts=facts)
+    run_host_observation(module, "host_security_posture", collect_raw, normalize_host_security_posture)
 
 
 if __name__ == "__main__":

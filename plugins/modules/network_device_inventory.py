@@ -207,9 +207,7 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
-    FactsContractError,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import exit_with_facts
 from ansible_collections.tecrax.ops.plugins.module_utils.network.network_device import (
     identify_family,
     normalize_inventory,
@@ -225,11 +223,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=wrapper_argument_spec(DEFAULT_TIMEOUT_SECONDS),
                            supports_check_mode=True)
     raw = observe_with_module(module, identify_family)
-    try:
-        facts = normalize_inventory(raw)
-    except FactsContractError as exc:
-        module.fail_json(msg="network_device_inventory produced facts that break their contract: %s" % exc)
-    module.exit_json(changed=False, facts=facts)
+    exit_with_facts(module, "network_device_inventory", lambda: normalize_inventory(raw))
 
 
 if __name__ == "__main__":

@@ -84,25 +84,10 @@ facts:
       description: >-
         Requested observations: always C(unit_states) and C(timedatectl), plus the status
         of the daemon in charge (C(chrony_tracking), C(ntpq_system_variables) or
-        C(timesyncd_status)); split into those observed and not.
+        C(timesyncd_status)); in C(requested) in this order, split into C(observed) and
+        C(not_observed).
       returned: always
       type: dict
-      contains:
-        requested:
-          description: Observations asked for, in this order.
-          returned: always
-          type: list
-          elements: str
-        observed:
-          description: Observations that were collected and parsed.
-          returned: always
-          type: list
-          elements: str
-        not_observed:
-          description: Observations that were not collected or did not parse.
-          returned: always
-          type: list
-          elements: str
     coverage:
       description: Whether everything requested was observed.
       returned: always
@@ -191,11 +176,8 @@ facts:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
-    CommandTimedOut,
-    fail_timed_out,
-    module_commands,
+    run_host_observation,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import (
     DAEMONS,
     daemon_in_charge,
@@ -224,14 +206,7 @@ def collect_raw(commands: CommandRunner) -> dict:
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    commands = module_commands(module)
-    try:
-        facts = normalize_ntp_local_health(collect_raw(commands))
-    except CommandTimedOut as exc:
-        fail_timed_out(module, exc)
-    except FactsContractError as exc:
-        module.fail_json(msg="ntp_health produced facts that break their contract: %s" % exc)
-    module.exit_json(changed=False, facts=facts)
+    run_host_observation(module, "ntp_health", collect_raw, normalize_ntp_local_health)
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ facts:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import exit_with_facts
 from ansible_collections.tecrax.ops.plugins.module_utils.services.portainer_facts import (
     MAX_STATUS_BYTES,
     STATUS_PATH,
@@ -187,11 +187,7 @@ def main() -> None:
         module.fail_json(msg="portainer_health: %s" % exc)
     exchange = http_get(endpoint, STATUS_PATH, context, settings["timeout_seconds"], MAX_STATUS_BYTES,
                         accept="application/json")
-    try:
-        facts = observe_portainer(exchange)
-    except FactsContractError as exc:
-        module.fail_json(msg="portainer_health produced facts that break their contract: %s" % exc)
-    module.exit_json(changed=False, facts=facts)
+    exit_with_facts(module, "portainer_health", lambda: observe_portainer(exchange))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -94,3 +94,20 @@ def raw_prefix() -> Callable[[Any], Any]:
     from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES
 
     return lambda raw: _cut_raw(raw, MAX_RAW_BYTES)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A test CA and a server certificate for 127.0.0.1 (the service probes' local servers)."""
+    from unit.openssl_pki import make_pki
+
+    return make_pki(tmp_path_factory.mktemp("pki"), "127.0.0.1")
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Any]]:
+    """Local servers a test starts; closed when it ends."""
+    started: list[Any] = []
+    yield started
+    for server in started:
+        server.close()

@@ -55,36 +55,52 @@ def exchange_from_raw(raw: bytes, tls_verified: bool = False, max_bytes: int = 6
                         tls_verified=tls_verified)
 
 
-class DnsReplayServer:
-    """Answers on 127.0.0.1 with ``reply(query) -> list of datagrams`` (empty: stay silent)."""
+class _LocalServer:
+    """A socket on 127.0.0.1 served by a thread that calls ``_serve_one`` until close()."""
 
-    def __init__(self, reply: Callable[[bytes], list[bytes]]) -> None:
-        self._reply = reply
-        self.queries: list[bytes] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
         self._sock.bind(("127.0.0.1", 0))
         self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _start(self) -> None:
         self._thread.start()
 
     def _serve(self) -> None:
         while not self._stop.is_set():
             try:
-                query, peer = self._sock.recvfrom(4096)
+                self._serve_one()
             except socket.timeout:
                 continue
             except OSError:
                 return
-            self.queries.append(query)
-            for datagram in self._reply(query):
-                self._sock.sendto(datagram, peer)
+
+    def _serve_one(self) -> None:
+        raise NotImplementedError
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(2)
         self._sock.close()
+
+
+class DnsReplayServer(_LocalServer):
+    """Answers on 127.0.0.1 with ``reply(query) -> list of datagrams`` (empty: stay silent)."""
+
+    def __init__(self, reply: Callable[[bytes], list[bytes]]) -> None:
+        super().__init__(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+        self._reply = reply
+        self.queries: list[bytes] = []
+        self._start()
+
+    def _serve_one(self) -> None:
+        query, peer = self._sock.recvfrom(4096)
+        self.queries.append(query)
+        for datagram in self._reply(query):
+            self._sock.sendto(datagram, peer)
 
 
 def recorded_dns(case: str) -> Callable[[bytes], list[bytes]]:
@@ -93,11 +109,14 @@ def recorded_dns(case: str) -> Callable[[bytes], list[bytes]]:
     return lambda query: [query[:2] + reply[2:]]
 
 
-class HttpReplayServer:
+class HttpReplayServer(_LocalServer):
     """Serves ``raw`` to every connection on 127.0.0.1 (over TLS when ``context`` is given)."""
 
     def __init__(self, raw: bytes, context: ssl.SSLContext | None = None, *, hold_body: bool = False,
                  whole_request: bool = True) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        super().__init__(listener)
         self._raw = raw
         self._context = context
         # True: send the head, then hold the body back until close(): a server that hangs.
@@ -105,25 +124,12 @@ class HttpReplayServer:
         # False: answer after the first bytes, as nginx answers a TLS ClientHello on a plain port.
         self._whole_request = whole_request
         self.requests: list[bytes] = []
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(8)
-        self._listener.settimeout(0.2)
-        self.port = self._listener.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        self._sock.listen(8)
+        self._start()
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _peer = self._listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+    def _serve_one(self) -> None:
+        connection, _peer = self._sock.accept()
+        threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
 
     def _answer(self, connection: socket.socket) -> None:
         try:
@@ -146,11 +152,6 @@ class HttpReplayServer:
             pass  # the client gave up (e.g. certificate refused): nothing to answer
         finally:
             connection.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self._listener.close()
 
 
 def server_context(cert: Path, key: Path) -> ssl.SSLContext:

@@ -6,7 +6,6 @@ path through RExecOp against real unbound and nginx."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,38 +14,20 @@ from rexecop.connectors import ConnectorRequest
 from tecrax.backend import build_backend
 from tecrax.backend import runtime as backend_runtime
 from tecrax.backend.config import ConfigError, parse_connector_config
-from unit.openssl_pki import Pki, make_pki
+from unit.backend_config import ssh_config
+from unit.openssl_pki import Pki
 from unit.service_replay import DNS_REPLIES, DnsReplayServer, HttpReplayServer, http_response, recorded_dns, server_context
 
 
 def config(**targets: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "enabled": True,
-        "backend": "tecrax_ansible",
-        "connection": "ssh",
-        "known_hosts_file": "/nonexistent/known_hosts",
-        "timeout_seconds": 60,
-        "inventory": {"web-1": {"host": "198.51.100.7"},
-                      **{name: {"connection": "local", **block} for name, block in targets.items()}},
-    }
+    return ssh_config({"web-1": {"host": "198.51.100.7"},
+                       **{name: {"connection": "local", **block} for name, block in targets.items()}},
+                      timeout_seconds=60)
 
 
 def invoke(action: str, target: str, mode: str = "observe", **targets: dict[str, Any]) -> Any:
     backend = build_backend(connector_name="tecrax_ansible", config=config(**targets))
     return backend.invoke(ConnectorRequest("tecrax_ansible", action, target, mode, {}))
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"), "127.0.0.1")
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Any]]:
-    started: list[Any] = []
-    yield started
-    for server in started:
-        server.close()
 
 
 @pytest.fixture

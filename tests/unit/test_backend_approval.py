@@ -9,20 +9,14 @@ from typing import Any
 
 import pytest
 from rexecop.connectors import ConnectorRequest
+from unit.backend_config import ssh_config
 from unit.rexecop_step import OPERATION_ID, OperationSteps
 
 from tecrax.backend import build_backend
 from tecrax.backend import runtime as backend_runtime
 from tecrax.backend.playbook_run import HostOutcome, PlaybookRun
 
-CONFIG: dict[str, Any] = {
-    "enabled": True,
-    "backend": "tecrax_ansible",
-    "connection": "ssh",
-    "user": "root",
-    "known_hosts_file": "/nonexistent/known_hosts",
-    "inventory": {"ntp-1": {"host": "198.51.100.7", "allowed_subnets": ["10.20.0.0/16"]}},
-}
+CONFIG = ssh_config({"ntp-1": {"host": "198.51.100.7", "allowed_subnets": ["10.20.0.0/16"]}}, user="root")
 REFUSAL_TAIL = "; an apply runs only after rexecop approve --operation <id> --by <name>"
 
 

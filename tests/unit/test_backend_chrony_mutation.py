@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from unit.backend_config import ssh_config
 from unit.fake_chrony import FakeChrony
 from unit.rexecop_step import invoke_approved
 from rexecop.connectors import ConnectorRequest
@@ -27,17 +28,8 @@ from tecrax.backend.config import parse_connector_config, subnet_validator
 from tecrax.backend.playbook_run import HostOutcome, PlaybookRun
 
 SUBNETS = ["10.20.0.0/16", "192.168.40.0/24"]
-CONFIG: dict[str, Any] = {
-    "enabled": True,
-    "backend": "tecrax_ansible",
-    "connection": "ssh",
-    "user": "root",
-    "known_hosts_file": "/nonexistent/known_hosts",
-    "inventory": {
-        "ntp-1": {"host": "198.51.100.7", "allowed_subnets": list(reversed(SUBNETS))},
-        "plain-1": {"host": "198.51.100.8"},
-    },
-}
+CONFIG = ssh_config({"ntp-1": {"host": "198.51.100.7", "allowed_subnets": list(reversed(SUBNETS))},
+                     "plain-1": {"host": "198.51.100.8"}}, user="root")
 
 
 class Recorder:

@@ -36,8 +36,8 @@ def _action(name: str) -> ActionSpec:
 
 def test_ntp_server_health_records_the_module_utils_it_imports_through_others(collection_copy: Path) -> None:
     module_utils = collection_copy / "plugins" / "module_utils"
-    used = ["common/command_runner.py", "common/facts_envelope.py", "ntp/ntp_server_health.py",
-            "ntp/time_sync.py", "ntp/time_sync_collect.py"]
+    used = ["common/command_runner.py", "common/facts_envelope.py", "common/socket_table.py",
+            "common/systemd_show.py", "ntp/ntp_server_health.py", "ntp/time_sync.py", "ntp/time_sync_collect.py"]
     recorded = digests.collection_digests(_action("ntp_server_health"))
     assert recorded["module_utils_digest"] == _digest_of(module_utils, used)
     module_file = collection_copy / "plugins" / "modules" / "ntp_server_health.py"

@@ -19,6 +19,7 @@ from rexecop.connectors import ConnectorRequest
 from tecrax.backend import build_backend
 from tecrax.backend import runtime as backend_runtime
 from tecrax.backend.config import ConfigError, parse_connector_config
+from unit.backend_config import ssh_config
 from unit.zabbix_replay import TOKEN, FakeZabbix, Server, serve_zabbix
 
 TOKEN_REF = "zabbix_api_token"
@@ -37,17 +38,8 @@ class Resolver:
 
 
 def config(zabbix: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "enabled": True,
-        "backend": "tecrax_ansible",
-        "connection": "ssh",
-        "known_hosts_file": "/nonexistent/known_hosts",
-        "timeout_seconds": 60,
-        "inventory": {
-            "web-1": {"host": "198.51.100.7"},
-            "zabbix-01": {"connection": "local", "zabbix": zabbix},
-        },
-    }
+    return ssh_config({"web-1": {"host": "198.51.100.7"}, "zabbix-01": {"connection": "local", "zabbix": zabbix}},
+                      timeout_seconds=60)
 
 
 def invoke(action: str, zabbix: dict[str, Any], resolver: Resolver | None = None, target: str = "zabbix-01") -> Any:

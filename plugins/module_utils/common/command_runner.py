@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES, exit_with_facts
 
 BUDGET_ENV = "TECRAX_MODULE_BUDGET_SECONDS"
 DEFAULT_BUDGET_SECONDS = 90
@@ -261,3 +261,18 @@ def fail_timed_out(module: Any, error: CommandTimedOut, detail: str = "", **resu
     ``detail`` (what the module did about it) follows the timeout in the message."""
     message = str(error) + ("; " + detail if detail else "")
     module.fail_json(msg=message, timed_out=True, **result)
+
+
+def run_host_observation(module: Any, name: str, collect: Callable[[CommandRunner], Any],
+                         normalize: Callable[[Any], Mapping[str, Any]]) -> None:
+    """End the read-only module ``name``: ``normalize(collect(runner))`` within its budget."""
+    commands = module_commands(module)
+
+    def produce() -> Mapping[str, Any]:
+        try:
+            return normalize(collect(commands))
+        except CommandTimedOut as exc:
+            fail_timed_out(module, exc)
+            raise
+
+    exit_with_facts(module, name, produce)

@@ -25,7 +25,7 @@ import json
 import math
 import re
 import unicodedata
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 UNKNOWN = "unknown"
 CONTRACT_VERSION = "1.0"
@@ -187,6 +187,16 @@ def build_facts(contract_id: str, *, requested: Sequence[str], observed: Iterabl
     facts.update(payload)
     guard_facts(facts)
     return facts
+
+
+def exit_with_facts(module: Any, name: str, produce: Callable[[], Mapping[str, Any]]) -> None:
+    """End the module ``name`` with the facts ``produce()`` returns, never changed; facts that
+    break their contract fail it instead."""
+    try:
+        facts = produce()
+    except FactsContractError as exc:
+        module.fail_json(msg="%s produced facts that break their contract: %s" % (name, exc))
+    module.exit_json(changed=False, facts=facts)
 
 
 def canonical_json(facts: Any) -> str:

@@ -31,12 +31,17 @@ MAX_UNITS = 16
 MAX_LINE_CHARS = 512
 
 
-def show_argv(systemctl: str, units: Sequence[str]) -> list[str]:
-    """The argument vector that produces the output :func:`parse_unit_states` reads."""
+def show_args(units: Sequence[str], properties: Sequence[str] = UNIT_PROPERTIES) -> list[str]:
+    """The arguments of ``systemctl`` that print ``properties`` of each of ``units``."""
     for unit in units:
         if not _UNIT_NAME.match(unit):
             raise ValueError("not a systemd unit name: %r" % (unit,))
-    return [systemctl, "show", "--no-pager", "--property=" + ",".join(UNIT_PROPERTIES), *units]
+    return ["show", "--no-pager", "--property=" + ",".join(properties), *units]
+
+
+def show_argv(systemctl: str, units: Sequence[str], properties: Sequence[str] = UNIT_PROPERTIES) -> list[str]:
+    """The argument vector that produces the output :func:`parse_unit_states` reads."""
+    return [systemctl, *show_args(units, properties)]
 
 
 def parse_unit_states(text: str, units: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -50,7 +55,7 @@ def parse_unit_states(text: str, units: Sequence[str]) -> dict[str, dict[str, An
     """
     wanted = set(units)
     states: dict[str, dict[str, Any]] = {}
-    for block in _blocks(text):
+    for block in parse_blocks(text):
         unit = block.get("Id")
         if unit not in wanted or unit in states:
             continue
@@ -62,7 +67,12 @@ def parse_unit_states(text: str, units: Sequence[str]) -> dict[str, dict[str, An
     return states
 
 
-def _blocks(text: str) -> list[dict[str, str]]:
+def parse_blocks(text: str, properties: Sequence[str] = UNIT_PROPERTIES) -> list[dict[str, str]]:
+    """The blocks of ``text`` as ``{property: value}`` of the names in ``properties``.
+
+    Lines without ``=``, other properties and lines over ``MAX_LINE_CHARS`` are ignored.
+    """
+    wanted = set(properties)
     blocks: list[dict[str, str]] = []
     current: dict[str, str] = {}
     for line in text.splitlines():
@@ -73,11 +83,17 @@ def _blocks(text: str) -> list[dict[str, str]]:
             continue
         name, sep, value = line.partition("=")
         # setdefault: a repeated property inside one block is malformed; keep the first.
-        if sep and len(line) <= MAX_LINE_CHARS and (name in _FIELD_OF or name == "Id"):
+        if sep and len(line) <= MAX_LINE_CHARS and name in wanted:
             current.setdefault(name, value.strip())
     if current:
         blocks.append(current)
     return blocks
+
+
+def parse_unit_properties(text: str, properties: Sequence[str]) -> dict[str, str]:
+    """``{property: value}`` of the first block: the output for one unit."""
+    blocks = parse_blocks(text, properties)
+    return blocks[0] if blocks else {}
 
 
 def _unit_state(block: Mapping[str, str]) -> dict[str, Any] | None:

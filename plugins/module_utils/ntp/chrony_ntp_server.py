@@ -23,6 +23,8 @@ from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope i
     bounded_text,
     raw_text,
 )
+from ansible_collections.tecrax.ops.plugins.module_utils.common.socket_table import listener_inodes
+from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import parse_unit_properties
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import (
     MAX_SUBNETS,
     SubnetError,
@@ -134,29 +136,16 @@ def allow_lines_in(config_text: str) -> List[str]:
     return networks
 
 
+SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID")
+
+
 def parse_systemctl_show(text: str) -> Dict[str, str]:
-    values: Dict[str, str] = {}
-    for line in raw_text(text).splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name in ("LoadState", "ActiveState", "SubState", "MainPID"):
-            values[name] = value.strip()
-    return values
+    return parse_unit_properties(raw_text(text), SERVICE_PROPERTIES)
 
 
 def udp_listener_inodes(table: str, port: int = NTP_PORT) -> List[str]:
     """Inodes of UDP sockets bound to local ``port`` in /proc/net/udp or udp6 text."""
-    inodes: List[str] = []
-    for line in raw_text(table).splitlines()[1:]:
-        fields = line.split()
-        if len(fields) < 10:
-            continue
-        _address, sep, hex_port = fields[1].rpartition(":")
-        try:
-            if sep and int(hex_port, 16) == port and fields[9].isdigit():
-                inodes.append(fields[9])
-        except ValueError:
-            continue
-    return inodes
+    return listener_inodes(raw_text(table), port)
 
 
 def socket_inodes(links: Sequence[str]) -> List[str]:

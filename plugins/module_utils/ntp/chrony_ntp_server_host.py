@@ -37,6 +37,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.ntp.chrony_ntp_server i
     POLL_SECONDS,
     RECORD_FORMAT,
     RECORD_KEYS,
+    SERVICE_PROPERTIES,
     STATE_DIR,
     VERIFY_SECONDS,
     ChronyError,
@@ -57,6 +58,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.ntp.chrony_ntp_server i
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner, CommandTimedOut
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import bounded_text, raw_text
+from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import show_argv
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import validate_allowed_subnets
 
 
@@ -180,8 +182,7 @@ class ChronyHost:
     def service(self) -> Optional[Dict[str, str]]:
         if self.bin.systemctl is None:
             return None
-        rc, out, _err = self.run([self.bin.systemctl, "show", "--property=LoadState,ActiveState,SubState,MainPID",
-                                  CHRONY_UNIT])
+        rc, out, _err = self.run(show_argv(self.bin.systemctl, [CHRONY_UNIT], SERVICE_PROPERTIES))
         values = parse_systemctl_show(out)
         return values if values.get("LoadState") else None
 

@@ -24,6 +24,8 @@ from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope i
     parse_int,
     raw_text,
 )
+from ansible_collections.tecrax.ops.plugins.module_utils.common.socket_table import has_listener
+from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import parse_unit_properties
 
 # Daemon -> systemd units that run it, in the order they are preferred. On Debian and
 # Ubuntu chronyd.service is an alias of chrony.service (other distributions ship only
@@ -102,7 +104,7 @@ def blocker(observation: str, status: str) -> str:
 # --- systemd units ---------------------------------------------------------------------
 
 def parse_key_values(text: str) -> dict[str, str | None]:
-    """``Key=Value`` lines (systemctl show, timedatectl show); the last assignment wins.
+    """``Key=Value`` lines (timedatectl show); the last assignment wins.
 
     The value of a line longer than ``MAX_LINE_CHARS`` is ``None``: the property is present
     but not parsed.
@@ -133,7 +135,7 @@ def parse_unit_show(text: str) -> dict[str, str] | None:
     Needs ``LoadState`` and ``ActiveState``; an empty ``UnitFileState`` (unit not found)
     becomes ``unknown``.
     """
-    values = parse_key_values(text)
+    values = parse_unit_properties(text, UNIT_PROPERTIES)
     load, active = state_token(values.get("LoadState")), state_token(values.get("ActiveState"))
     if UNKNOWN in (load, active):
         return None
@@ -382,19 +384,7 @@ def parse_udp_listening(text: str, port: int = 123) -> bool | None:
 
     ``None`` when no table header was found (not the expected file).
     """
-    seen_header = False
-    wanted = "%04X" % port
-    for line in _bounded_lines(text):
-        words = line.split()
-        if len(words) < 4:
-            continue
-        if words[0] == "sl":
-            seen_header = True
-            continue
-        local, remote = words[1], words[2]
-        if local.rpartition(":")[2].upper() == wanted and set(remote.replace(":", "")) <= {"0"}:
-            return True
-    return False if seen_header else None
+    return has_listener(text, port)
 
 
 # --- one observation -------------------------------------------------------------------

@@ -14,14 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner
+from ansible_collections.tecrax.ops.plugins.module_utils.common.socket_table import UDP_TABLES, local_port
+from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import show_args
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync import (
     DAEMON_UNITS,
     UNIT_PROPERTIES,
 )
 
-UDP_TABLES = ("/proc/net/udp", "/proc/net/udp6")
 MAX_SOCKET_LINES = 64
-NTP_PORT_HEX = ":007B"
+NTP_PORT = 123
 NTPQ_VARIABLES = "rv 0 stratum,offset,rootdelay,rootdisp,leap"
 
 
@@ -50,9 +51,8 @@ def ntpq_variables(commands: CommandRunner) -> dict[str, Any]:
 def collect_unit_states(commands: CommandRunner, daemons: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """``systemctl show`` of every candidate unit of ``daemons``, one call per unit (so an
     alias such as chronyd.service answers for itself)."""
-    prop = "--property=" + ",".join(UNIT_PROPERTIES)
     return {
-        unit: run(commands, "systemctl", ["show", "--no-pager", prop, unit])
+        unit: run(commands, "systemctl", show_args([unit], UNIT_PROPERTIES))
         for daemon in daemons
         for unit in DAEMON_UNITS[daemon]
     }
@@ -72,7 +72,7 @@ def read_udp_sockets() -> dict[str, Any]:
                 readable = True
                 for number, line in enumerate(table):
                     words = line.split(None, 2)
-                    is_ntp = len(words) > 1 and words[1].upper().endswith(NTP_PORT_HEX)
+                    is_ntp = len(words) > 1 and local_port(words[1]) == NTP_PORT
                     if (number == 0 or is_ntp) and len(kept) < MAX_SOCKET_LINES:
                         kept.append(line.rstrip("\n"))
         except OSError:

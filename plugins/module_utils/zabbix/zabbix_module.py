@@ -9,7 +9,7 @@ import re
 from typing import Any, Callable, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import FactsContractError
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import exit_with_facts
 from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_api import (
     ZabbixOptionError,
     check_timeout,
@@ -59,11 +59,7 @@ def run_observation(observe: Observe, name: str, authenticated: bool) -> None:
     except ZabbixOptionError as exc:
         module.fail_json(msg="%s: %s" % (name, exc))
     client = ZabbixClient(endpoint, params["ca_file"], timeout, credential)
-    try:
-        facts = observe(client.call, endpoint.scheme)
-    except FactsContractError as exc:
-        module.fail_json(msg="%s produced facts that break their contract: %s" % (name, exc))
-    module.exit_json(changed=False, facts=facts)
+    exit_with_facts(module, name, lambda: observe(client.call, endpoint.scheme))
 
 
 def read_token_file(path: str) -> str:

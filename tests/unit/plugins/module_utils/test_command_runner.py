@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common import command_runner as cr
+from ansible_collections.tecrax.ops.plugins.module_utils.common import facts_envelope as fe
 from unit.processes import assert_ended
 
 
@@ -145,3 +147,47 @@ def test_budget_from_the_environment(value: str | None, budget: int) -> None:
 def test_a_malformed_budget_is_refused_by_name(value: str) -> None:
     with pytest.raises(ValueError, match="TECRAX_MODULE_BUDGET_SECONDS must be a whole number of seconds from 1 to 3600"):
         cr.budget_seconds({cr.BUDGET_ENV: value})
+
+
+class EndedModule(Exception):
+    """What a fake module raises where AnsibleModule would exit."""
+
+
+class FakeModule:
+    def __init__(self) -> None:
+        self.ended: dict[str, object] = {}
+
+    def get_bin_path(self, _name: str, opt_dirs: object = None) -> None:
+        return None
+
+    def exit_json(self, **result: object) -> None:
+        self.ended = {"exit": result}
+        raise EndedModule
+
+    def fail_json(self, **result: object) -> None:
+        self.ended = {"fail": result}
+        raise EndedModule
+
+
+def _end(collect: Callable[[cr.CommandRunner], Any], normalize: Callable[[Any], Any]) -> dict[str, object]:
+    module = FakeModule()
+    with pytest.raises(EndedModule):
+        cr.run_host_observation(module, "example", collect, normalize)
+    return module.ended
+
+
+def test_a_host_observation_exits_unchanged_with_the_normalized_facts() -> None:
+    assert _end(lambda commands: {"raw": 1}, lambda raw: {"facts_of": raw}) == {
+        "exit": {"changed": False, "facts": {"facts_of": {"raw": 1}}}}
+
+
+def test_a_spent_budget_and_a_broken_contract_fail_the_module() -> None:
+    def timed_out(_commands: cr.CommandRunner) -> None:
+        raise cr.CommandTimedOut("chronyc", 20)
+
+    def broken(_raw: object) -> None:
+        raise fe.FactsContractError("facts.scope is missing")
+
+    assert _end(timed_out, dict) == {"fail": {"msg": str(cr.CommandTimedOut("chronyc", 20)), "timed_out": True}}
+    assert _end(lambda commands: {}, broken) == {
+        "fail": {"msg": "example produced facts that break their contract: facts.scope is missing"}}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +24,10 @@ from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes
     http_get,
     tls_context,
 )
-from unit.openssl_pki import Pki, make_pki
+from unit.openssl_pki import Pki
 from unit.service_replay import DnsReplayServer, HttpReplayServer, dns_reply, http_response, recorded_dns, server_context
 
 NAME = "adguard-probe.tecrax-lab.test"
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"), "127.0.0.1")
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Any]]:
-    started: list[Any] = []
-    yield started
-    for server in started:
-        server.close()
 
 
 def closed_port(kind: int) -> int:

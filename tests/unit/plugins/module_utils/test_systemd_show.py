@@ -88,3 +88,15 @@ def test_noise_lines_and_overlong_lines_are_ignored() -> None:
 
 def test_unknown_unit_state_has_every_field() -> None:
     assert ss.unknown_unit_state() == state(None, None, None, None, None)
+
+
+def test_one_unit_properties_are_the_first_block_of_the_asked_names() -> None:
+    text = "LoadState=loaded\nMainPID=812\nActiveState=active\nLoadState=masked\nOther=x\n\nLoadState=stub\n"
+    assert ss.parse_unit_properties(text, ("LoadState", "ActiveState", "MainPID")) == {
+        "LoadState": "loaded", "ActiveState": "active", "MainPID": "812"}
+    assert ss.parse_unit_properties("", ("LoadState",)) == {}
+
+
+def test_show_args_name_the_asked_properties() -> None:
+    assert ss.show_args(["chrony.service"], ("LoadState", "MainPID")) == [
+        "show", "--no-pager", "--property=LoadState,MainPID", "chrony.service"]

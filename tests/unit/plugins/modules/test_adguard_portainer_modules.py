@@ -5,7 +5,6 @@ and nginx) answered, with real TLS from an openssl-made test CA."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,25 +12,12 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import build_query
 from ansible_collections.tecrax.ops.plugins.modules import adguard_health, portainer_health
-from unit.openssl_pki import Pki, make_pki
+from unit.openssl_pki import Pki
 from unit.service_replay import DNS_REPLIES, DnsReplayServer, HttpReplayServer, http_response, recorded_dns, server_context
 
 ADGUARD_SCHEMA = "adguard_reachability.v1.schema.json"
 PORTAINER_SCHEMA = "portainer_reachability.v1.schema.json"
 PROBE = DNS_REPLIES["addresses"]["query_name"]
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"), "127.0.0.1")
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Any]]:
-    started: list[Any] = []
-    yield started
-    for server in started:
-        server.close()
 
 
 def dns(servers: list[Any], case: str = "addresses") -> DnsReplayServer:
