@@ -57,6 +57,40 @@ def test_every_secret_ref_has_an_example_secret(environment: Path) -> None:
     assert used <= provided, f"missing in examples/secrets: {sorted(used - provided)}"
 
 
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_every_example_bounds_its_steps_in_the_connector(environment: Path) -> None:
+    """The step timeout bound sits in the connector, where the backend enforces it, and the
+    example passes `tecrax run`'s preflight (which refuses a policy timeout)."""
+    from tecrax.backend.config import parse_connector_config
+    from tecrax.operator_files import check_environment
+
+    connector = yaml.safe_load(environment.read_text())["environment"]["connectors"]["tecrax_ansible"]
+    assert "timeout_seconds" in connector, "the example leaves the step bound to the default"
+    assert parse_connector_config(connector).timeout_seconds == connector["timeout_seconds"]
+    check_environment(environment)
+
+
+def test_rexecop_refuses_to_start_under_a_policy_timeout(tmp_path: Path) -> None:
+    """Why the examples carry no policy timeout: on the pinned line RExecOp plans such an
+    operation and then refuses to start it for a plugin backend. When a later line lifts
+    this, this test fails, and the bound can move into the example policies."""
+    document = yaml.safe_load((EXAMPLES / "environments" / "ubuntu-host.readonly.example.yaml").read_text())
+    rule = document["environment"]["policy_pack"]["rules"][0]
+    rule["constraints"].append({"constraint_id": "inventory-step-timeout", "kind": "timeout", "value": 30})
+    environment = tmp_path / "environment.yaml"
+    environment.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    planned = rexecop(tmp_path, "plan", "--profile", "tecrax", "--env", str(environment),
+                      "--intent", "collect_basic_host_inventory", "--target", "monitoring-host-01", "--mode", "observe")
+    assert planned.returncode == 0, planned.stderr
+    operation_id = planned.stdout.strip().splitlines()[-1]
+    started = rexecop(tmp_path, "start", "--operation", operation_id)
+    assert started.returncode == 1
+    assert started.stderr.strip() == "error: policy timeout unsupported by connector backend: tecrax_ansible"
+    record = json.loads((tmp_path / "rx" / "operations" / f"{operation_id}.json").read_text())
+    assert record["state"] == "planned" and not record["metadata"].get("step_results")
+
+
 @pytest.mark.parametrize("catalog", CATALOGS, ids=lambda path: path.name)
 def test_catalog_example_lists_its_targets(tmp_path: Path, catalog: Path) -> None:
     completed = rexecop(tmp_path, "targets", "list", "--catalog", str(catalog))
