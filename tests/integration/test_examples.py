@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
 ENVIRONMENTS = sorted((EXAMPLES / "environments").glob("*.example.yaml"))
 CATALOGS = sorted((EXAMPLES / "catalogs").glob("*.example.yaml"))
 
@@ -23,6 +24,12 @@ def rexecop(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         [str(Path(sys.executable).with_name("rexecop")), "--root", str(tmp_path / "rx"), *args],
         capture_output=True, text=True, timeout=120, check=False,
     )
+
+
+def readme_commands(program: str) -> list[list[str]]:
+    """The README's command lines that start with ``program``, split into words."""
+    return [line.split() for line in (REPO / "README.md").read_text().splitlines()
+            if line.strip().startswith(program + " ")]
 
 
 def secret_refs(node: Any) -> Iterator[str]:
@@ -123,3 +130,18 @@ def test_ansible_user_example_inventory_drives_the_collections_playbooks(tmp_pat
     checked = subprocess.run([str(bin_dir / "ansible-playbook"), "-i", str(inventory), "--syntax-check", playbook],
                              capture_output=True, text=True, env=env, timeout=300, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_readme_ansible_doc_finds_the_wheels_collection_without_configuration(tmp_path: Path) -> None:
+    """`ansible-doc tecrax.ops.host_inventory` as the README gives it, in the project's venv, with
+    no collections path configured: it finds the collection the wheel installed."""
+    import sysconfig
+
+    (command,) = readme_commands("ansible-doc")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_HOME=str(tmp_path), ANSIBLE_NOCOLOR="1")  # no collections of this machine's user
+    shown = subprocess.run([str(Path(sys.executable).with_name(command[0])), *command[1:]],
+                           capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert shown.returncode == 0, shown.stderr
+    site = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections" / "tecrax" / "ops"
+    assert shown.stdout.startswith(f"> MODULE tecrax.ops.host_inventory ({site}/plugins/modules/host_inventory.py)")

@@ -1,6 +1,7 @@
-"""The read-only host example environment, as shipped, against lab hosts through `tecrax run`:
-only what names the operator's host changes (address, port, user, known_hosts file, the key
-behind the secret reference); its policy and its step timeout bound stay as they are."""
+"""The examples, as shipped, against lab hosts: the read-only host example environment through
+`tecrax run` and the Ansible-user inventory through the README's own command line. Only what
+names the operator's host changes (address, port, user, known_hosts file, key); the policy
+and the step timeout bound stay as they are."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from tecrax.backend.playbook_run import module_budget_seconds
 
 pytestmark = pytest.mark.lab
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "environments" / "ubuntu-host.readonly.example.yaml"
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "environments" / "ubuntu-host.readonly.example.yaml"
+ANSIBLE_INVENTORY = "examples/ansible/inventory.yml"
 TARGET = "monitoring-host-01"
 INTENT = "collect_basic_host_inventory"
 PYTHON = "/usr/bin/python3"
@@ -26,7 +29,7 @@ PYTHON = "/usr/bin/python3"
 
 @pytest.fixture(scope="module")
 def hosts(lab: Any) -> dict[str, Any]:
-    return {host.name: host for host in lab.boot(["ex-hung", "ex-retry"])}
+    return {host.name: host for host in lab.boot(["ex-hung", "ex-retry", "ex-ansible"])}
 
 
 def example_for(tmp_path: Path, lab: Any, host: Any) -> tuple[Path, dict[str, str], int]:
@@ -82,3 +85,27 @@ def test_a_retried_step_is_shown_as_a_retry(tmp_path: Path, lab: Any, hosts: dic
     assert progress == ["running", "finished", "retrying", "finished"], completed.stdout
     assert f"retrying  tecrax.ops.host_inventory on {TARGET} ..." in completed.stdout
     assert f"transient_connector_error: target {TARGET} unreachable (connection refused)" in completed.stdout
+
+
+def test_the_readmes_ansible_playbook_command_runs_with_the_example_inventory(
+    tmp_path: Path, lab: Any, hosts: dict[str, Any]
+) -> None:
+    host = hosts["ex-ansible"]
+    inventory = yaml.safe_load((REPO / ANSIBLE_INVENTORY).read_text())
+    linux = inventory["all"]["children"]["linux_hosts"]
+    (name,) = linux["hosts"]
+    linux["hosts"][name].update(
+        ansible_host=host.address, ansible_port=host.port, ansible_ssh_private_key_file=str(lab.private_key),
+        ansible_ssh_common_args=f"-o UserKnownHostsFile={lab.known_hosts} -o StrictHostKeyChecking=yes")
+    rendered = tmp_path / "inventory.yml"
+    rendered.write_text(yaml.safe_dump(inventory, sort_keys=False))
+    (command,) = [line.split() for line in (REPO / "README.md").read_text().splitlines()
+                  if line.strip().startswith(f"ansible-playbook -i {ANSIBLE_INVENTORY} ")]
+    command = [str(rendered) if word == ANSIBLE_INVENTORY else word for word in command]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="1")
+    completed = subprocess.run([str(Path(sys.executable).with_name(command[0])), *command[1:]], cwd=REPO,
+                               capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
+    recap = [line.split() for line in completed.stdout.splitlines() if line.startswith(f"{name} ")]
+    assert recap and "ok=1" in recap[-1] and "failed=0" in recap[-1], completed.stdout[-3000:]
