@@ -8,8 +8,12 @@
 #           staged repository, with ANSIBLE_COLLECTIONS_PATH above the staged collection
 #   build   ansible-galaxy collection build + install of the tarball into a temp path +
 #           ansible-doc rendering of every module (and every role with an argument spec)
+#   ee      ansible-builder create from execution-environment.yml with a wheel built from
+#           the staged copy: the build context must carry that wheel (the image itself needs
+#           a container engine; tests/integration/test_execution_environment.py checks what
+#           the context installs)
 #
-# Usage: scripts/collection_checks.sh [sanity] [lint] [build]   (default: all three)
+# Usage: scripts/collection_checks.sh [sanity] [lint] [build] [ee]   (default: all four)
 # Environment:
 #   TECRAX_PY             Python interpreter whose environment has ansible-core and
 #                         ansible-lint (default: python3); the tools come from its bin dir.
@@ -37,16 +41,16 @@ elapsed() {  # seconds since $1 (an EPOCHREALTIME value), with one decimal
 # --- tools ----------------------------------------------------------------------------
 command -v "$PY" >/dev/null 2>&1 || die "TECRAX_PY=$PY is not an executable"
 PY_BIN="$("$PY" -c 'import os, sys; print(os.path.dirname(sys.executable))')"
-for tool in ansible-test ansible-lint ansible-galaxy ansible-doc; do
-    [[ -x "$PY_BIN/$tool" ]] || die "$tool not found in $PY_BIN (install ansible-core and ansible-lint into the environment of $PY)"
+for tool in ansible-test ansible-lint ansible-galaxy ansible-doc ansible-builder; do
+    [[ -x "$PY_BIN/$tool" ]] || die "$tool not found in $PY_BIN (install the project's test extras into the environment of $PY)"
 done
 export PATH="$PY_BIN:$PATH"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 
 CHECKS=("$@")
-[[ ${#CHECKS[@]} -gt 0 ]] || CHECKS=(sanity lint build)
+[[ ${#CHECKS[@]} -gt 0 ]] || CHECKS=(sanity lint build ee)
 for check in "${CHECKS[@]}"; do
-    case "$check" in sanity|lint|build) ;; *) die "unknown check '$check' (expected sanity, lint or build)";; esac
+    case "$check" in sanity|lint|build|ee) ;; *) die "unknown check '$check' (expected sanity, lint, build or ee)";; esac
 done
 
 WORK="$(mktemp -d -t tecrax-collection-checks.XXXXXX)"
@@ -186,6 +190,18 @@ check_build() {
     echo "ran playbook $NAMESPACE.$NAME.host_inventory from the installed collection"
 }
 
+check_ee() {
+    local work="$WORK/ee" wheel
+    mkdir -p "$work/dist/ee"
+    cp "$STAGE/execution-environment.yml" "$work/"
+    "$PY" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist/ee" "$STAGE"
+    wheel="$(cd "$work/dist/ee" && echo tecrax-*.whl)"
+    (cd "$work" && ansible-builder create --file execution-environment.yml --context context --output-filename Containerfile)
+    [[ -f "$work/context/_build/tecrax/$wheel" ]] \
+        || { echo "the execution environment's build context does not carry $wheel" >&2; return 1; }
+    echo "ansible-builder create: build context with $wheel ($(grep -c '^FROM ' "$work/context/Containerfile") build stages)"
+}
+
 SUMMARY=()
 FAILED=0
 for check in "${CHECKS[@]}"; do
@@ -194,7 +210,7 @@ for check in "${CHECKS[@]}"; do
     # The check runs in a subshell that is no condition, so `set -e` stops it at its first
     # failing command while this loop goes on to the next check.
     set +e
-    (set -e; case "$check" in sanity) check_sanity ;; lint) check_lint ;; build) check_build ;; esac)
+    (set -e; case "$check" in sanity) check_sanity ;; lint) check_lint ;; build) check_build ;; ee) check_ee ;; esac)
     rc=$?
     set -e
     if [[ $rc -eq 0 ]]; then status=PASS; else status="FAIL (exit $rc)"; FAILED=1; fi

@@ -10,7 +10,8 @@
 #   wheel-layout  the installed package finds its profile and collection in site-packages
 #   validators    scripts/validate_public_truth.py, scripts/validate_secret_topology.py,
 #                 and ShellCheck over the repository's shell scripts
-#   collection    scripts/collection_checks.sh (ansible-test sanity, ansible-lint, build)
+#   collection    scripts/collection_checks.sh (ansible-test sanity, ansible-lint, build,
+#                 ansible-builder create of the execution environment)
 #   pytest        python -m pytest from the repository root (last, so its summary closes
 #                 the output; "no tests collected" is a failure)
 # Environment: TECRAX_PYTHON (interpreter for .venv, default python3.11),

@@ -8,6 +8,10 @@
 * Pins: ``pyproject.toml`` depends on exactly rexecop==0.2.16a0, govengine==0.16.8 and
   sclite-core==1.0.8; ``README.md`` states each pin in that very form, and neither the
   README nor the public documents state another version or specifier for them.
+* The ``rexecop[tecrax]`` extra: the pinned RExecOp's extra pins the older ``tecrax``
+  0.3.11a0, so ``README.md`` must warn off it (name it in a negated clause: "not
+  ``rexecop[tecrax]``") and no public document may give a ``pip install`` line with it
+  (unless negated).
 * Claims: the public documents (README.md, CHANGELOG.md, docs/, and the descriptions in
   galaxy.yml and pyproject.toml) make none of the claims Tecrax must not make: production-
   ready or -grade, enterprise-grade, battle-tested, manages credentials or secrets, accepts
@@ -62,6 +66,8 @@ PIN_STATEMENT = re.compile(
     re.IGNORECASE,
 )
 ALLOW_MARKER = "public-truth: allow "
+EXTRA = "rexecop[tecrax]"
+PIP_INSTALL_EXTRA = re.compile(r"\bpip\s+install\b[^\n]*?(rexecop\[tecrax\])", re.IGNORECASE)
 DOC_SUFFIXES = frozenset({".md", ".rst", ".txt"})
 
 
@@ -185,13 +191,35 @@ def check_readme_pins(root: Path) -> list[Problem]:
     return problems
 
 
-def _not_a_claim(text: str, start: int) -> bool:
-    """Whether the clause leading to the phrase at ``start`` negates it or names another subject."""
+def _clause_lead(text: str, start: int) -> str:
+    """The text of the clause leading to ``start``."""
     clause_start = 0
     for end in CLAUSE_END.finditer(text, 0, start):
         clause_start = end.end()
-    lead = text[clause_start:start]
+    return text[clause_start:start]
+
+
+def _not_a_claim(text: str, start: int) -> bool:
+    """Whether the clause leading to the phrase at ``start`` negates it or names another subject."""
+    lead = _clause_lead(text, start)
     return bool(NEGATION.search(lead) or OTHER_SUBJECT.search(lead))
+
+
+def check_extra_warning(root: Path) -> list[Problem]:
+    """README.md warns off the rexecop[tecrax] extra; no public document installs it."""
+    problems: list[Problem] = []
+    readme = root / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    starts = [index for index in range(len(text)) if text.startswith(EXTRA, index)]
+    if not any(NEGATION.search(_clause_lead(text, start)) for start in starts):
+        problems.append(Problem("README.md", 0, f"does not warn off {EXTRA} (it pins the older tecrax {PUBLISHED_LINE})"))
+    for path in public_documents(root):
+        document = (root / path).read_text(encoding="utf-8")
+        for match in PIP_INSTALL_EXTRA.finditer(document):
+            if not NEGATION.search(_clause_lead(document, match.start(1))):
+                problems.append(Problem(path, _line_of(document, match.start()),
+                                        f"installs {EXTRA}, which pins the older tecrax {PUBLISHED_LINE}"))
+    return problems
 
 
 def claims_in(path: str, text: str) -> list[Problem]:
@@ -218,7 +246,7 @@ def check_claims(root: Path) -> list[Problem]:
 def validate(root: Path) -> list[Problem]:
     """All problems, sorted by path and line."""
     problems: list[Problem] = []
-    for check in (check_versions, check_dependency_pins, check_readme_pins, check_claims):
+    for check in (check_versions, check_dependency_pins, check_readme_pins, check_extra_warning, check_claims):
         try:
             problems += check(root)
         except (OSError, ValueError, SyntaxError) as error:  # unreadable or malformed input

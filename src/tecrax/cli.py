@@ -6,7 +6,8 @@ SIGINT (130) or SIGTERM (143) interrupted the run (the operation is recorded as 
 its evidence as interrupted); 141 when standard output was closed early (``| head``).
 
 With ``--json`` every command prints exactly one JSON document on standard output, errors
-included: ``{"error": "<one line>", "exit_code": <n>}``.
+included: ``{"error": "<one line>", "exit_code": <n>}``. A command line argparse cannot use
+is such an error too (exit 1, not argparse's 2).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from tecrax import __version__
 
@@ -27,9 +28,23 @@ ENVELOPE_KEYS = ("contract", "scope", "coverage", "assessment", "non_claims")
 MAX_FACT_LINES = 40
 
 
+class _UsageError(Exception):
+    """The command line cannot be parsed; the message names the command and the problem."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("tecrax").strip()
+        raise _UsageError(f"{command + ': ' if command else ''}{message} (see `{self.prog} --help`)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(arguments)
+    except _UsageError as exc:
+        return refused(argparse.Namespace(json="--json" in arguments), str(exc))
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_REFUSED
@@ -55,7 +70,7 @@ def refused(args: argparse.Namespace, message: str, code: int = EXIT_REFUSED) ->
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tecrax",
         description="Governed infrastructure operations: tecrax.ops run through RExecOp.",
     )

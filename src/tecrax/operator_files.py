@@ -5,6 +5,9 @@ traceback; and it cannot check a plugin backend's connector settings at plan tim
 ``tecrax run`` reads each file once here, refuses oversized files, alias-expanding documents,
 broken YAML and wrong shapes, and parses every ``tecrax_ansible`` connector with the backend's
 own parser: a bad value is a one-line error naming its field, and no operation is recorded.
+A policy ``timeout`` constraint is refused the same way: RExecOp 0.2.16a0 plans such an
+operation and then refuses to start it for any plugin backend ("policy timeout unsupported
+by connector backend"), so the step's time bound belongs in the connector's ``timeout_seconds``.
 """
 
 from __future__ import annotations
@@ -32,14 +35,32 @@ def check_environment(path: Path) -> None:
     for key in ("targets", "connectors", "safety", "policy_pack"):
         if environment.get(key) is not None:
             _mapping(environment[key], path, f"environment.{key}")
+    ours = []
     for name, connector in (environment.get("connectors") or {}).items():
         connector = _mapping(connector, path, f"environment.connectors.{name}")
         if connector.get("backend") != BACKEND:
             continue
+        ours.append(name)
         try:
             parse_connector_config(connector)
         except ConfigError as exc:
             raise OperatorFileError(f"{path.name}: environment.connectors.{name}: {exc}") from None
+    if ours:
+        _refuse_policy_timeout(environment.get("policy_pack") or {}, path, ours[0])
+
+
+def _refuse_policy_timeout(policy_pack: Mapping[str, Any], path: Path, connector: str) -> None:
+    """GovEngine checks the policy's shape itself; only a well-formed timeout is looked for."""
+    rules = policy_pack.get("rules")
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        constraints = rule.get("constraints") if isinstance(rule, Mapping) else None
+        for position, constraint in enumerate(constraints if isinstance(constraints, list) else []):
+            if isinstance(constraint, Mapping) and constraint.get("kind") == "timeout":
+                raise OperatorFileError(
+                    f"{path.name}: environment.policy_pack.rules[{index}].constraints[{position}]: a policy timeout "
+                    f"cannot bound {BACKEND} steps (RExecOp would refuse to start: policy timeout unsupported by "
+                    f"connector backend); set environment.connectors.{connector}.timeout_seconds instead"
+                )
 
 
 def check_catalog(path: Path, target: str) -> None:

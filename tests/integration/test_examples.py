@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
 ENVIRONMENTS = sorted((EXAMPLES / "environments").glob("*.example.yaml"))
 CATALOGS = sorted((EXAMPLES / "catalogs").glob("*.example.yaml"))
 
@@ -23,6 +24,12 @@ def rexecop(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         [str(Path(sys.executable).with_name("rexecop")), "--root", str(tmp_path / "rx"), *args],
         capture_output=True, text=True, timeout=120, check=False,
     )
+
+
+def readme_commands(program: str) -> list[list[str]]:
+    """The README's command lines that start with ``program``, split into words."""
+    return [line.split() for line in (REPO / "README.md").read_text().splitlines()
+            if line.strip().startswith(program + " ")]
 
 
 def secret_refs(node: Any) -> Iterator[str]:
@@ -57,6 +64,40 @@ def test_every_secret_ref_has_an_example_secret(environment: Path) -> None:
     assert used <= provided, f"missing in examples/secrets: {sorted(used - provided)}"
 
 
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_every_example_bounds_its_steps_in_the_connector(environment: Path) -> None:
+    """The step timeout bound sits in the connector, where the backend enforces it, and the
+    example passes `tecrax run`'s preflight (which refuses a policy timeout)."""
+    from tecrax.backend.config import parse_connector_config
+    from tecrax.operator_files import check_environment
+
+    connector = yaml.safe_load(environment.read_text())["environment"]["connectors"]["tecrax_ansible"]
+    assert "timeout_seconds" in connector, "the example leaves the step bound to the default"
+    assert parse_connector_config(connector).timeout_seconds == connector["timeout_seconds"]
+    check_environment(environment)
+
+
+def test_rexecop_refuses_to_start_under_a_policy_timeout(tmp_path: Path) -> None:
+    """Why the examples carry no policy timeout: on the pinned line RExecOp plans such an
+    operation and then refuses to start it for a plugin backend. When a later line lifts
+    this, this test fails, and the bound can move into the example policies."""
+    document = yaml.safe_load((EXAMPLES / "environments" / "ubuntu-host.readonly.example.yaml").read_text())
+    rule = document["environment"]["policy_pack"]["rules"][0]
+    rule["constraints"].append({"constraint_id": "inventory-step-timeout", "kind": "timeout", "value": 30})
+    environment = tmp_path / "environment.yaml"
+    environment.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    planned = rexecop(tmp_path, "plan", "--profile", "tecrax", "--env", str(environment),
+                      "--intent", "collect_basic_host_inventory", "--target", "monitoring-host-01", "--mode", "observe")
+    assert planned.returncode == 0, planned.stderr
+    operation_id = planned.stdout.strip().splitlines()[-1]
+    started = rexecop(tmp_path, "start", "--operation", operation_id)
+    assert started.returncode == 1
+    assert started.stderr.strip() == "error: policy timeout unsupported by connector backend: tecrax_ansible"
+    record = json.loads((tmp_path / "rx" / "operations" / f"{operation_id}.json").read_text())
+    assert record["state"] == "planned" and not record["metadata"].get("step_results")
+
+
 @pytest.mark.parametrize("catalog", CATALOGS, ids=lambda path: path.name)
 def test_catalog_example_lists_its_targets(tmp_path: Path, catalog: Path) -> None:
     completed = rexecop(tmp_path, "targets", "list", "--catalog", str(catalog))
@@ -89,3 +130,18 @@ def test_ansible_user_example_inventory_drives_the_collections_playbooks(tmp_pat
     checked = subprocess.run([str(bin_dir / "ansible-playbook"), "-i", str(inventory), "--syntax-check", playbook],
                              capture_output=True, text=True, env=env, timeout=300, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_readme_ansible_doc_finds_the_wheels_collection_without_configuration(tmp_path: Path) -> None:
+    """`ansible-doc tecrax.ops.host_inventory` as the README gives it, in the project's venv, with
+    no collections path configured: it finds the collection the wheel installed."""
+    import sysconfig
+
+    (command,) = readme_commands("ansible-doc")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_HOME=str(tmp_path), ANSIBLE_NOCOLOR="1")  # no collections of this machine's user
+    shown = subprocess.run([str(Path(sys.executable).with_name(command[0])), *command[1:]],
+                           capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert shown.returncode == 0, shown.stderr
+    site = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections" / "tecrax" / "ops"
+    assert shown.stdout.startswith(f"> MODULE tecrax.ops.host_inventory ({site}/plugins/modules/host_inventory.py)")

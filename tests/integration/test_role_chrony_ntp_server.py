@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from chrony_mutation_lab import MANAGED_FILE, RESTART_FAULT_UNIT, chrony_active, read_file, set_drop_in
 from lab import Lab
-from lab.inventory import write_inventory
+from lab.inventory import inventory_document, write_inventory
 
 pytestmark = pytest.mark.lab
 
@@ -65,6 +66,30 @@ def test_default_scenario_runs_from_the_installed_collection_on_the_authors_host
     for action in ("converge", "idempotence", "verify"):
         assert f"{action}: Executed: Successful" in output, action
     assert "allow 192.168.77.0/24" in read_file(lab, host, MANAGED_FILE)  # secret-topology: allow the role test subnet
+
+
+def test_default_scenario_runs_as_the_readme_says_from_the_wheel_installed_collection(lab: Lab, tmp_path: Path) -> None:
+    """The README's role-author lines: `cd "$(tecrax collection-path)/.../chrony_ntp_server"` and
+    `TECRAX_MOLECULE_INVENTORY=... molecule test`, with no collections path configured."""
+    listed = subprocess.run([os.path.join(VENV_BIN, "tecrax"), "collection-path"],
+                            capture_output=True, text=True, timeout=120, check=True)
+    role = Path(listed.stdout.strip()) / "ansible_collections" / "tecrax" / "ops" / "roles" / "chrony_ntp_server"
+    before = sorted(path.relative_to(role) for path in role.rglob("*"))
+    host = lab.add_host("role-wheel")
+    document = inventory_document([host])
+    # The scenario's platform is named chrony-ntp-server; the author's inventory names the host so.
+    document["all"]["hosts"] = {"chrony-ntp-server": document["all"]["hosts"][host.name]}
+    inventory = tmp_path / "authors-inventory.yml"
+    inventory.write_text(yaml.safe_dump(document))
+    output = molecule_test(role, env={
+        "TECRAX_MOLECULE_INVENTORY": str(inventory),
+        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+        "MOLECULE_EPHEMERAL_DIRECTORY": str(tmp_path / "molecule"),
+    })
+    for action in ("converge", "idempotence", "verify"):
+        assert f"{action}: Executed: Successful" in output, action
+    assert "allow 192.168.77.0/24" in read_file(lab, host, MANAGED_FILE)  # secret-topology: allow the role test subnet
+    assert sorted(path.relative_to(role) for path in role.rglob("*")) == before, "molecule wrote into the venv"
 
 
 def test_role_restores_the_previous_file_when_chrony_fails_to_restart(lab: Lab, tmp_path: Path) -> None:

@@ -81,6 +81,32 @@ def test_json_errors_are_one_document_on_stdout(capsys: pytest.CaptureFixture[st
     assert err.strip() == "tecrax: " + document["error"]
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--json"], "run: the following arguments are required: intent (see `tecrax run --help`)"),
+        (["run", "x", "--bogus", "--json"], "unrecognized arguments: --bogus (see `tecrax --help`)"),
+        (["run", "x", "--env", "a", "--catalog", "b", "--json"], "run: argument --catalog: not allowed with argument --env"),
+        (["evidence", "--json"], "evidence: the following arguments are required: operation"),
+        (["nope", "--json"], "argument command: invalid choice: 'nope'"),
+    ],
+)
+def test_unusable_command_lines_are_refused_like_any_request(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = run_cli(capsys, *argv)
+    assert code == EXIT_REFUSED
+    document = json.loads(out)
+    assert document == {"error": document["error"], "exit_code": EXIT_REFUSED} and message in document["error"]
+    assert err == f"tecrax: {document['error']}\n"
+
+
+def test_an_unusable_command_line_without_json_prints_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "run")
+    assert (code, out) == (EXIT_REFUSED, "")
+    assert err == "tecrax: run: the following arguments are required: intent (see `tecrax run --help`)\n"
+
+
 def test_evidence_error_with_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run_cli(capsys, "evidence", "op-none", "--json", "--root", str(tmp_path / "rx"))
     assert code == EXIT_REFUSED and json.loads(out)["error"].startswith("no operation op-none under ")

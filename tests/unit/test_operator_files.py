@@ -158,3 +158,36 @@ def test_a_valid_environment_passes_the_preflight(tmp_path: Path) -> None:
     env = tmp_path / "env.yaml"
     env.write_text(yaml.safe_dump(base_environment(tmp_path)), encoding="utf-8")
     check_environment(env)  # raises on any refusal
+
+
+def test_a_policy_timeout_is_refused_naming_the_rule_and_the_connector_setting(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """RExecOp 0.2.16a0 would plan this operation and then refuse to start it; the preflight
+    refuses it before planning and names where the step's time bound goes instead."""
+    document = base_environment(tmp_path)
+    document["environment"]["policy_pack"]["rules"] = [
+        {"rule_id": "reads", "effect": "allow_with_obligations",
+         "conditions": {"action.category": "operation", "action.mode": "read"}, "reason_code": "ok",
+         "constraints": [{"constraint_id": "steps", "kind": "max_steps", "value": 3},
+                         {"constraint_id": "step-timeout", "kind": "timeout", "value": 30}]},
+    ]
+    env = tmp_path / "env.yaml"
+    env.write_text(yaml.safe_dump(document), encoding="utf-8")
+    err = refused(capsys, tmp_path, "--env", str(env))
+    assert "env.yaml: environment.policy_pack.rules[0].constraints[1]: a policy timeout cannot bound" in err
+    assert "policy timeout unsupported by connector backend" in err
+    assert "set environment.connectors.tecrax_ansible.timeout_seconds instead" in err
+
+
+def test_a_policy_timeout_for_another_backend_is_left_to_rexecop(tmp_path: Path) -> None:
+    from tecrax.operator_files import check_environment
+
+    document = base_environment(tmp_path)
+    document["environment"]["connectors"] = {"shell": {"enabled": True, "backend": "local_shell_readonly"}}
+    document["environment"]["policy_pack"]["rules"] = [
+        {"rule_id": "r", "effect": "allow_with_obligations", "conditions": {"action.category": "operation"},
+         "reason_code": "ok", "constraints": [{"constraint_id": "t", "kind": "timeout", "value": 30}]}]
+    env = tmp_path / "env.yaml"
+    env.write_text(yaml.safe_dump(document), encoding="utf-8")
+    check_environment(env)  # the built-in backends enforce a policy timeout themselves

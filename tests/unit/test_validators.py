@@ -217,6 +217,7 @@ PINS_TEXT = "rexecop==0.2.16a0, govengine==0.16.8 and sclite-core==1.0.8"
 GOOD_README = f"""# Tecrax
 
 Governed infrastructure operations. Built on {PINS_TEXT} (exact pins).
+Install `tecrax` (not `rexecop[tecrax]`: it pins an older release).
 
 Tecrax does not manage credentials, does not accept arbitrary commands, is not a
 scheduler, and does not own lifecycle or policy (RExecOp and GovEngine do).
@@ -354,3 +355,21 @@ def test_a_version_below_the_published_line_is_refused(tmp_path: Path, version: 
         "CHANGELOG.md": f"# Changelog\n\n## [{version}]\n",
     })
     assert truth.Problem("pyproject.toml", 0, f"version {version} does not order after the published 0.3.11a0") in truth.validate(root)
+
+
+@pytest.mark.parametrize(
+    ("readme", "document", "expected"),
+    [
+        (GOOD_README.replace("Install `tecrax` (not `rexecop[tecrax]`: it pins an older release).\n", ""), None,
+         [truth.Problem("README.md", 0, "does not warn off rexecop[tecrax] (it pins the older tecrax 0.3.11a0)")]),
+        (GOOD_README + "\nOr use `rexecop[tecrax]` for a cross-stack pin.\n", None, []),
+        (GOOD_README, "Cross-stack pin:\n\n    pip install \"rexecop[tecrax]==0.2.16a0\"\n",
+         [truth.Problem("docs/install.md", 3, "installs rexecop[tecrax], which pins the older tecrax 0.3.11a0")]),
+        (GOOD_README, "Never pip install rexecop[tecrax] here.\n", []),
+    ],
+)
+def test_the_readme_warns_off_the_rexecop_extra(
+    tmp_path: Path, readme: str, document: str | None, expected: list[object]
+) -> None:
+    root = _repo(tmp_path, {"README.md": readme, "docs/install.md": document})
+    assert truth.check_extra_warning(root) == expected
