@@ -20,10 +20,11 @@ shows only runbooks inside the profile root). Each one must
   are checked the same way, except that they may leave out required arguments (``...``,
   upper-case and ``<angle>`` placeholders stand for values there).
 
-The index, ``profile/runbooks/README.md``, is generated from the runbooks and the intents'
-``runbook_ref``; ``--check`` fails when it is stale.
+The command lines of README.md and docs/*.md are checked the same way (their sections are
+not). The index, ``profile/runbooks/README.md``, is generated from the runbooks and the intents'
+``runbook_ref``; the check fails when it is stale.
 
-    python scripts/check_runbooks.py                 # check the runbooks and the index
+    python scripts/check_runbooks.py                 # check; exit 1 and list the problems
     python scripts/check_runbooks.py --write-index   # rewrite the index, then check
 """
 
@@ -44,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from validate_public_truth import Problem  # the validators' one `path:line: reason` record
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUNBOOK_DIR = Path("profile/runbooks")
@@ -77,18 +80,6 @@ SUBSTITUTION_WORD = "SUBSTITUTED"
 
 class CommandLineError(ValueError):
     """A command line the real interface refuses; the message says why, in one line."""
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One problem: runbook file (relative, POSIX), line (0 for the whole file) and reason."""
-
-    path: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}" if self.line else f"{self.path}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -365,23 +356,28 @@ class Interfaces:
         import typer
 
         usage_error = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
-        command, name, params = self._rexecop_command, "rexecop", {}
-        context = None
         try:
-            while True:
-                context = command.make_context(name, arguments, parent=context)
-                params = dict(context.params)
-                if not hasattr(command, "resolve_command"):
-                    break
-                # A group keeps the subcommand and its arguments for invocation.
-                rest = [*getattr(context, "_protected_args", ()), *context.args]
-                name, command, arguments = command.resolve_command(context, rest)
+            # Typer prints help while building some usage errors: keep it off the output.
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                params = self._rexecop_params(arguments)
         except usage_error as exc:
             missing = type(exc).__name__ in {"MissingParameter", "NoArgsIsHelpError"}
             if complete or not missing:
                 raise CommandLineError(exc.format_message()) from None
             return
         self._check_rexecop_values(params, complete)
+
+    def _rexecop_params(self, arguments: list[str]) -> dict[str, Any]:
+        """The parameters of the subcommand ``arguments`` name, parsed as click would before
+        invoking it; raises click's usage errors."""
+        command, name, context = self._rexecop_command, "rexecop", None
+        while True:
+            context = command.make_context(name, arguments, parent=context)
+            if not hasattr(command, "resolve_command"):
+                return dict(context.params)
+            # A group keeps the subcommand and its arguments for invocation.
+            rest = [*getattr(context, "_protected_args", ()), *context.args]
+            name, command, arguments = command.resolve_command(context, rest)
 
     def _check_rexecop_values(self, params: Mapping[str, Any], complete: bool) -> None:
         from rexecop.operation.controller import SUPPORTED_MODES
@@ -488,16 +484,29 @@ class Report:
     index: str
 
 
-def check(root: Path = REPO_ROOT, texts: Mapping[str, str] | None = None) -> Report:
-    """Check the runbooks (``texts``, or the tree under ``root`` read once) and the index."""
-    texts = read_runbooks(root) if texts is None else texts
+def check_runbook(path: str, text: str, interfaces: Interfaces) -> tuple[Runbook, list[Problem]]:
+    """One runbook's sections and command lines."""
+    runbook = parse_runbook(path, text)
+    return runbook, section_problems(runbook) + command_problems(runbook, interfaces)
+
+
+def check(root: Path = REPO_ROOT) -> Report:
+    """Check the runbooks under ``root`` (the tree is read once, here) and render the index;
+    check the command lines of the other documents (README.md, docs/*.md) too."""
+    texts = read_runbooks(root)
     intents = profile_intents(root)
-    runbooks = [parse_runbook(path, text) for path, text in sorted(texts.items())]
     interfaces = Interfaces(intents, root)
     problems = [Problem((RUNBOOK_DIR / name).as_posix(), 0, "neither a runbook (*-runbook.md) nor the index")
                 for name in stray_files(root)]
-    for runbook in runbooks:
-        problems += section_problems(runbook) + command_problems(runbook, interfaces)
+    for document in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        if document.is_file():
+            path = document.relative_to(root).as_posix()
+            problems += command_problems(parse_runbook(path, document.read_text(encoding="utf-8")), interfaces)
+    runbooks = []
+    for path, text in sorted(texts.items()):
+        runbook, found = check_runbook(path, text, interfaces)
+        runbooks.append(runbook)
+        problems += found
     for intent_id, intent in sorted(intents.items()):
         if f"profile/{intent.runbook_ref}" not in texts:
             problems.append(Problem(f"profile/intents/{intent_id}.yaml", 0, f"runbook_ref {intent.runbook_ref} is not a runbook"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,16 @@ def test_the_index_is_current(report: checker.Report) -> None:
         assert f"]({name})" in report.index
 
 
+def test_the_readme_and_docs_command_lines_are_checked(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    (tree / "README.md").write_text("# T\n\n```sh\ntecrax run check_ntp_health --jsn\n```\n", encoding="utf-8")
+    (tree / "docs").mkdir()
+    (tree / "docs" / "guide.md").write_text("Run `rexecop aprove --operation op-1`.\n", encoding="utf-8")
+    readme, guide = (str(problem) for problem in checker.check(tree).problems)
+    assert readme == "README.md:4: unrecognized arguments: --jsn: tecrax run check_ntp_health --jsn"
+    assert guide.startswith("docs/guide.md:1: No such command 'aprove'.")
+
+
 def test_the_tree_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[Path] = []
     original = Path.read_text
@@ -91,11 +102,18 @@ def test_the_tree_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sorted(runbook_reads) == sorted(Path(runbook.path).name for runbook in report.runbooks)
 
 
-def problems_of(text: str) -> list[str]:
-    """The problems the check finds in ``text`` as one more runbook of the repository."""
-    texts = {**checker.read_runbooks(), BAD_PATH: text}
-    return [f"{problem.line}: {problem.reason}" for problem in checker.check(texts=texts).problems
-            if problem.path == BAD_PATH]
+@pytest.fixture(scope="module")
+def interfaces() -> checker.Interfaces:
+    return checker.Interfaces(checker.profile_intents())
+
+
+@pytest.fixture
+def problems_of(interfaces: checker.Interfaces) -> Callable[[str], list[str]]:
+    """The problems the check finds in one runbook's text, as ``line: reason``."""
+    def check(text: str) -> list[str]:
+        _, problems = checker.check_runbook(BAD_PATH, text, interfaces)
+        return [f"{problem.line}: {problem.reason}" for problem in sorted(problems)]
+    return check
 
 
 def runbook(body: str) -> str:
@@ -103,7 +121,7 @@ def runbook(body: str) -> str:
     return "# Runbook: test\n\n" + SECTIONS_TEXT.replace("## Steps\n\nText.\n", f"## Steps\n\n{body}\n")
 
 
-def test_a_correct_runbook_has_no_problem() -> None:
+def test_a_correct_runbook_has_no_problem(problems_of: Callable[[str], list[str]]) -> None:
     body = """```sh
 tecrax run check_ntp_health --env /etc/tecrax/env.yaml --target ntp-host-01
 $ tecrax evidence "$OP" --json | head -n 5
@@ -116,7 +134,7 @@ Prose may name `rexecop approve` or `tecrax run ... --json` without their requir
     assert problems_of(runbook(body)) == []
 
 
-def test_a_typo_an_unknown_subcommand_and_an_unknown_intent_fail() -> None:
+def test_a_typo_an_unknown_subcommand_and_an_unknown_intent_fail(problems_of: Callable[[str], list[str]]) -> None:
     body = """```sh
 tecrax run check_ntp_health --env /etc/tecrax/env.yaml --targte ntp-host-01
 rexecop plna --profile tecrax --env /etc/tecrax/env.yaml --intent check_ntp_health --target t
@@ -154,13 +172,13 @@ tecrax run check_ntp_healht --env /etc/tecrax/env.yaml --target ntp-host-01
         ("REXECOP_ROOT=/srv/rexecop tecrax status --jsn", "unrecognized arguments: --jsn"),
     ],
 )
-def test_each_command_form_is_parsed(line: str, reason: str) -> None:
+def test_each_command_form_is_parsed(problems_of: Callable[[str], list[str]], line: str, reason: str) -> None:
     problems = problems_of(runbook(f"```sh\n{line}\n```"))
     assert len(problems) == 1, problems
     assert problems[0].startswith("18: ") and reason in problems[0], problems
 
 
-def test_output_blocks_and_here_documents_are_not_commands() -> None:
+def test_output_blocks_and_here_documents_are_not_commands(problems_of: Callable[[str], list[str]]) -> None:
     body = """```text
 tecrax run check_ntp_health on ntp-host-01 (mode observe, env.yaml)
 ```
@@ -178,7 +196,7 @@ EOF
     assert problems_of(runbook(body)) == []
 
 
-def test_prose_is_checked_without_required_values() -> None:
+def test_prose_is_checked_without_required_values(problems_of: Callable[[str], list[str]]) -> None:
     body = ("Use `rexecop recover`, `tecrax run check_ntp_health --jsn`, `tecrax run no_such_intent`,\n"
             "but `rexecop approve`, `tecrax run INTENT --env ENV --target T` and `tecrax evidence <op>` are fine.")
     assert problems_of(runbook(body)) == [
@@ -201,30 +219,34 @@ def test_prose_is_checked_without_required_values() -> None:
         (runbook("```\ntecrax statsu\n```"), "fenced block without an info string"),
     ],
 )
-def test_the_section_contract_fails_on(text: str, reason: str) -> None:
+def test_the_section_contract_fails_on(problems_of: Callable[[str], list[str]], text: str, reason: str) -> None:
     problems = problems_of(text)
     assert len(problems) == 1 and reason in problems[0], problems
 
 
-def test_stray_files_and_dangling_runbook_refs_fail(tmp_path: Path) -> None:
+def copy_tree(tmp_path: Path) -> Path:
+    """What the check reads: the profile and src/tecrax/cli.py."""
     shutil.copytree(REPO_ROOT / "profile", tmp_path / "profile")
     (tmp_path / "src" / "tecrax").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "src" / "tecrax" / "cli.py", tmp_path / "src" / "tecrax" / "cli.py")
-    (tmp_path / "profile" / "runbooks" / "notes.md").write_text("# Notes\n", encoding="utf-8")
-    (tmp_path / "profile" / "runbooks" / "ubuntu-host-readonly-runbook.md").unlink()
-    problems = [str(problem) for problem in checker.check(tmp_path).problems]
+    return tmp_path
+
+
+def test_stray_files_and_dangling_runbook_refs_fail(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    (tree / "profile" / "runbooks" / "notes.md").write_text("# Notes\n", encoding="utf-8")
+    (tree / "profile" / "runbooks" / "ubuntu-host-readonly-runbook.md").unlink()
+    problems = [str(problem) for problem in checker.check(tree).problems]
     assert "profile/runbooks/notes.md: neither a runbook (*-runbook.md) nor the index" in problems
     assert ("profile/intents/check_ntp_health.yaml: runbook_ref runbooks/ubuntu-host-readonly-runbook.md"
             " is not a runbook") in problems
 
 
 def test_main_reports_a_stale_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    shutil.copytree(REPO_ROOT / "profile", tmp_path / "profile")
-    (tmp_path / "src" / "tecrax").mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "src" / "tecrax" / "cli.py", tmp_path / "src" / "tecrax" / "cli.py")
-    index = tmp_path / "profile" / "runbooks" / "README.md"
+    tree = copy_tree(tmp_path)
+    index = tree / "profile" / "runbooks" / "README.md"
     index.write_text(index.read_text(encoding="utf-8") + "edited\n", encoding="utf-8")
-    assert checker.main(["--root", str(tmp_path)]) == 1
+    assert checker.main(["--root", str(tree)]) == 1
     assert "profile/runbooks/README.md: stale" in capsys.readouterr().out
-    assert checker.main(["--root", str(tmp_path), "--write-index"]) == 0
-    assert index.read_text(encoding="utf-8") == checker.check(tmp_path).index
+    assert checker.main(["--root", str(tree), "--write-index"]) == 0
+    assert index.read_text(encoding="utf-8") == checker.check(tree).index
