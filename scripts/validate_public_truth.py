@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import re
 import sys
 import tomllib
@@ -156,7 +157,10 @@ def public_documents(root: Path) -> list[str]:
     paths = [name for name in ("README.md", "CHANGELOG.md", "galaxy.yml", "pyproject.toml") if (root / name).is_file()]
     docs = root / "docs"
     if docs.is_dir():
-        paths += sorted(p.relative_to(root).as_posix() for p in docs.rglob("*") if p.is_file() and p.suffix in DOC_SUFFIXES)
+        # docs/runbooks links to profile/runbooks: follow links, which Path.rglob does not.
+        paths += sorted((Path(folder) / name).relative_to(root).as_posix()
+                        for folder, _, names in os.walk(docs, followlinks=True)
+                        for name in names if Path(name).suffix in DOC_SUFFIXES)
     return paths
 
 

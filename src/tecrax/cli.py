@@ -172,6 +172,16 @@ def _collection_path(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_arguments_problem(args: argparse.Namespace) -> str | None:
+    """Why the arguments of ``tecrax run`` make no valid request, before any file is read;
+    None when they do. (The runbook check applies it to the runbooks' command lines too.)"""
+    if (args.env is not None or args.catalog is not None) and not args.target:
+        return "--target is required with --env or --catalog"
+    if args.approve_by is not None and not args.approve_by.strip():
+        return "--approve-by needs the approver's name; an empty or blank name approves nothing"
+    return None
+
+
 def _run(args: argparse.Namespace) -> int:
     from tecrax.operations import (
         DEFAULT_TARGET,
@@ -194,10 +204,9 @@ def _run(args: argparse.Namespace) -> int:
                 if path is not None and not path.is_file():
                     raise OperationError(f"file not found: {path}")
             builtin = args.env is None and args.catalog is None
-            if not builtin and not args.target:
-                raise OperationError("--target is required with --env or --catalog")
-            if args.approve_by is not None and not args.approve_by.strip():
-                raise OperationError("--approve-by needs the approver's name; an empty or blank name approves nothing")
+            problem = run_arguments_problem(args)
+            if problem:
+                raise OperationError(problem)
             if args.env is not None:
                 check_environment(args.env)
             if args.catalog is not None:

@@ -345,6 +345,16 @@ def test_claims_in_repository_documents(tmp_path: Path) -> None:
     ]
 
 
+def test_claims_in_linked_runbooks_are_checked(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"docs/runbooks/chrony.md": None,
+                            "profile/runbooks/bad-runbook.md": "# Bad\n\nThis runbook is battle-tested.\n"})
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "docs" / "runbooks").symlink_to("../profile/runbooks", target_is_directory=True)
+    assert truth.check_claims(root) == [
+        truth.Problem("docs/runbooks/bad-runbook.md", 3, "forbidden claim 'battle-tested': 'battle-tested'"),
+    ]
+
+
 @pytest.mark.parametrize("version", ["0.1.0", "0.3.11a0", "0.3.10"])
 def test_a_version_below_the_published_line_is_refused(tmp_path: Path, version: str) -> None:
     root = _repo(tmp_path, {
