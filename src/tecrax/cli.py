@@ -1,4 +1,5 @@
-"""The ``tecrax`` command: status, run an intent through RExecOp, show and verify evidence.
+"""The ``tecrax`` command: status, run an intent through RExecOp, show and verify evidence
+(the reaction commands are in ``tecrax.cli_reactions``).
 
 Exit codes: 0 success; 1 refused or invalid request (nothing ran); 3 the operation ran and
 failed or did not validate; 4 the operation waits for approval; 128 + the signal number when
@@ -17,7 +18,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from tecrax import __version__
 
@@ -27,9 +28,26 @@ ENVELOPE_KEYS = ("contract", "scope", "coverage", "assessment", "non_claims")
 MAX_FACT_LINES = 40
 
 
+class _UsageError(Exception):
+    """A command line argparse cannot parse."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line and exit 1, like every other refusal (argparse's own way is
+    the usage text and exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("tecrax").strip()
+        raise _UsageError(f"{command}: {message}" if command else message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(arguments)
+    except _UsageError as exc:
+        return refused(argparse.Namespace(json="--json" in arguments), str(exc))
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_REFUSED
@@ -55,7 +73,7 @@ def refused(args: argparse.Namespace, message: str, code: int = EXIT_REFUSED) ->
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tecrax",
         description="Governed infrastructure operations: tecrax.ops run through RExecOp.",
     )
@@ -107,6 +125,10 @@ def _parser() -> argparse.ArgumentParser:
     evidence.add_argument("--root", help="RExecOp runtime root (default: $REXECOP_ROOT or ./.rexecop)")
     evidence.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     evidence.set_defaults(handler=_evidence)
+
+    from tecrax.cli_reactions import add_commands
+
+    add_commands(commands)
     return parser
 
 
