@@ -335,6 +335,16 @@ def test_anything_else_escalates_and_plans_nothing(tmp_path: Path, catalog: Path
     assert operations(root) == []
 
 
+def test_other_event_types_are_ignored(tmp_path: Path, catalog: Path) -> None:
+    root = tmp_path / "rx"
+    event = {"id": "ev-1", "source": "netwatch", "type": "network.link_down", "subject": TARGET,
+             "occurred_at": datetime.now(UTC).replace(microsecond=0).isoformat(), "payload": {"known": True}}
+    stdin = json.dumps({"profile": "tecrax", "catalog": str(catalog), "trigger_event": event})
+    decision = ok(command("rexecop", "trigger", root=root, stdin=stdin))
+    assert (decision["decision"], decision["reason"]) == ("ignore", "no_matching_trigger_rule")
+    assert operations(root) == []
+
+
 def test_bad_events_are_refused_and_plan_nothing(tmp_path: Path, catalog: Path) -> None:
     root = tmp_path / "rx"
     refused(trigger(root, catalog, "ev-1", None), "trigger event missing required field: subject")
