@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tecrax.cli import EXIT_FAILED, EXIT_OK, refused
 
-MAX_PROPOSAL_BYTES = 1024 * 1024
 
 
 def add_commands(commands: Any) -> None:
@@ -83,23 +83,14 @@ def _diagnosis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="errors as one JSON document on stdout")
 
 
-class _Refused(Exception):
-    pass
-
-
 def _checked_diagnosis(args: argparse.Namespace) -> dict[str, Any]:
     from tecrax import profile_root
-    from tecrax.diagnosis import DiagnosisError, check_identifier, read_diagnosis
-    from tecrax.operator_files import OperatorFileError
+    from tecrax.diagnosis import check_identifier, read_diagnosis
 
-    try:
-        check_identifier(args.operation, "--operation")
-        check_identifier(args.target, "--target")
-        _require_known_target(args)
-        return read_diagnosis(args.input, operation_id=args.operation, target_id=args.target,
-                              profile_root=profile_root())
-    except (DiagnosisError, OperatorFileError) as exc:
-        raise _Refused(str(exc)) from None
+    check_identifier(args.operation, "--operation")
+    check_identifier(args.target, "--target")
+    _require_known_target(args)
+    return read_diagnosis(args.input, operation_id=args.operation, target_id=args.target, profile_root=profile_root())
 
 
 def _require_known_target(args: argparse.Namespace) -> None:
@@ -118,56 +109,60 @@ def _require_known_target(args: argparse.Namespace) -> None:
             raise OperatorFileError(f"unknown target {args.target}: {args.catalog.name} lists no such target_catalog entry")
 
 
-def _reaction_observation(args: argparse.Namespace) -> int:
+def _artifact(args: argparse.Namespace, build: Callable[[], dict[str, Any]]) -> int:
+    """Print the JSON artifact ``build`` returns, or refuse with its one-line reason."""
     from rexecop.errors import RExecOpError
 
+    from tecrax.diagnosis import InputError
+    from tecrax.operator_files import OperatorFileError
+    from tecrax.proposals import ProposalError
+
+    try:
+        artifact = build()
+    except (InputError, OperatorFileError, ProposalError) as exc:
+        return refused(args, str(exc))
+    except RExecOpError as exc:
+        return refused(args, f"the profile's reaction pack does not load: {' '.join(str(exc).split())[:300]}")
+    print(json.dumps(artifact, indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def _reaction_observation(args: argparse.Namespace) -> int:
     from tecrax import profile_root
     from tecrax.observation import build_observation
 
-    try:
-        facts = _checked_diagnosis(args)
-        observation = build_observation(facts, operation_id=args.operation, target_id=args.target,
-                                        profile_root=profile_root())
-    except _Refused as exc:
-        return refused(args, str(exc))
-    except RExecOpError as exc:
-        return refused(args, f"the profile's reaction pack does not load: {' '.join(str(exc).split())[:300]}")
-    print(json.dumps(observation, indent=2, sort_keys=True))
-    return EXIT_OK
+    return _artifact(args, lambda: build_observation(
+        _checked_diagnosis(args), operation_id=args.operation, target_id=args.target, profile_root=profile_root(),
+    ))
 
 
 def _escalation_proposal(args: argparse.Namespace) -> int:
-    from rexecop.errors import RExecOpError
-
     from tecrax import profile_root
-    from tecrax.diagnosis import DiagnosisError, check_identifier
-    from tecrax.proposals import ProposalError, build_proposal
+    from tecrax.diagnosis import check_identifier
+    from tecrax.proposals import build_proposal
 
-    try:
+    def build() -> dict[str, Any]:
         facts = _checked_diagnosis(args)
         if args.reaction is not None:
             check_identifier(args.reaction, "--reaction")
-        proposal = build_proposal(
+        return build_proposal(
             facts, operation_id=args.operation, target_id=args.target, profile_root=profile_root(),
             reaction_id=args.reaction, intent=args.intent, evidence_refs=args.evidence_ref,
         )
-    except (_Refused, DiagnosisError, ProposalError) as exc:
-        return refused(args, str(exc))
-    except RExecOpError as exc:
-        return refused(args, f"the profile's reaction pack does not load: {' '.join(str(exc).split())[:300]}")
-    print(json.dumps(proposal, indent=2, sort_keys=True))
-    return EXIT_OK
+
+    return _artifact(args, build)
 
 
 def _escalation_proposal_check(args: argparse.Namespace) -> int:
     from sclite.artifacts import artifact_sha256
 
     from tecrax import profile_root
+    from tecrax.diagnosis import InputError, read_json
     from tecrax.proposals import ProposalError, check_proposal
 
     try:
-        proposal = check_proposal(_read_json(args.proposal), profile_root())
-    except (_Refused, ProposalError) as exc:
+        proposal = check_proposal(read_json(args.proposal), profile_root())
+    except (InputError, ProposalError) as exc:
         return refused(args, str(exc))
     result = {
         "status": "valid_untrusted_proposal",
@@ -185,20 +180,6 @@ def _escalation_proposal_check(args: argparse.Namespace) -> int:
         print(f"valid untrusted proposal {proposal['proposal_id']}: suggests {suggestion}; "
               "may_execute false, GovEngine admission required")
     return EXIT_OK
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        size = path.stat().st_size
-        if size > MAX_PROPOSAL_BYTES:
-            raise _Refused(f"{path.name}: {size} bytes exceeds {MAX_PROPOSAL_BYTES} bytes")
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise _Refused(f"cannot read {path.name}: {exc.strerror or type(exc).__name__}") from None
-    except UnicodeDecodeError:
-        raise _Refused(f"{path.name}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise _Refused(f"{path.name}: invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
 
 
 def _fixture_review(args: argparse.Namespace) -> int:

@@ -32,8 +32,12 @@ IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 STATE_WORD = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
-class DiagnosisError(ValueError):
-    """Input that is no usable diagnosis; the message is one line naming the field."""
+class InputError(ValueError):
+    """An input file or value Tecrax refuses; the message is one line naming the field."""
+
+
+class DiagnosisError(InputError):
+    """Input that is no usable diagnosis."""
 
 
 @dataclass(frozen=True)
@@ -88,17 +92,7 @@ def read_diagnosis(path: Path, *, operation_id: str, target_id: str, profile_roo
     """The diagnosis facts saved in ``path``: the facts object itself, or the JSON report of
     ``tecrax run`` / ``tecrax evidence`` holding them (whose operation and target must then
     be ``operation_id`` and ``target_id``)."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise DiagnosisError(f"{path.name}: {size} bytes exceeds {MAX_INPUT_BYTES} bytes")
-        document = json.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise DiagnosisError(f"cannot read {path.name}: {exc.strerror or type(exc).__name__}") from None
-    except UnicodeDecodeError:
-        raise DiagnosisError(f"{path.name}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise DiagnosisError(f"{path.name}: invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
+    document = read_json(path)
     if not isinstance(document, dict):
         raise DiagnosisError(f"{path.name}: a diagnosis must be a JSON object")
     if "contract" not in document and isinstance(document.get("facts"), dict):
@@ -109,6 +103,21 @@ def read_diagnosis(path: Path, *, operation_id: str, target_id: str, profile_roo
             raise DiagnosisError(f"{path.name}: the report holds no {FACTS_KEY} facts")
         document = document["facts"][FACTS_KEY]
     return check_diagnosis(document, profile_root)
+
+
+def read_json(path: Path) -> Any:
+    """One JSON document of at most 1 MiB of UTF-8, or :class:`InputError`."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise InputError(f"{path.name}: {size} bytes exceeds {MAX_INPUT_BYTES} bytes")
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {path.name}: {exc.strerror or type(exc).__name__}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path.name}: invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
 
 
 def check_diagnosis(facts: Any, profile_root: str | Path) -> dict[str, Any]:

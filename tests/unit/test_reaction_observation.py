@@ -17,7 +17,7 @@ from sclite.artifacts import validate_artifact
 
 import diagnosis_fixture
 from tecrax import profile_root
-from tecrax.diagnosis import DiagnosisError, check_diagnosis, load_taxonomy, read_diagnosis
+from tecrax.diagnosis import DiagnosisError, InputError, check_diagnosis, load_taxonomy, read_diagnosis
 from tecrax.internal_actions import register_handlers
 from tecrax.observation import ObservationRefused, build_observation, record_reaction_observation
 
@@ -133,17 +133,17 @@ def test_a_saved_facts_object_and_a_tecrax_report_are_read(tmp_path: Path) -> No
 def test_bad_files_are_one_line_errors(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "d.json"
     path.write_bytes(content)
-    with pytest.raises(DiagnosisError) as caught:
+    with pytest.raises(InputError) as caught:
         read(path)
     assert message in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_missing_and_oversized_files(tmp_path: Path) -> None:
-    with pytest.raises(DiagnosisError, match="cannot read nope.json: No such file or directory"):
+    with pytest.raises(InputError, match="cannot read nope.json: No such file or directory"):
         read(tmp_path / "nope.json")
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (1024 * 1024 + 1))
-    with pytest.raises(DiagnosisError, match="big.json: 1048577 bytes exceeds 1048576 bytes"):
+    with pytest.raises(InputError, match="big.json: 1048577 bytes exceeds 1048576 bytes"):
         read(big)
 
 
