@@ -237,21 +237,22 @@ def _observation_producers(profile: Profile) -> dict[str, str]:
 
 def _check_step(profile: Profile, where: str, intent_id: str, step: Mapping[str, Any],
                 internal_actions: set[str], producers: Mapping[str, str]) -> list[Problem]:
-    step_id, action = step.get("id"), step.get("action")
+    step_id, action, name = step.get("id"), step.get("action"), step.get("connector")
+    say = lambda reason: [Problem(where, f"step {step_id}: {reason}")]  # noqa: E731
     if step.get("type") == "connector":
-        connector = profile.load(f"connectors/{step.get('connector')}.yaml", "connector") \
-            if (profile.root / "connectors" / f"{step.get('connector')}.yaml").is_file() else None
+        relative = f"connectors/{name}.yaml"
+        connector = profile.load(relative, "connector") if (profile.root / relative).is_file() else None
         if connector is None:
-            return [Problem(where, f"step {step_id}: connector {step.get('connector')!r} has no file in profile/connectors")]
+            return say(f"connector {name!r} has no file in profile/connectors")
         actions = connector.get("actions")
         if action not in (connector.get("capabilities") or []) or (isinstance(actions, dict) and action not in actions):
-            return [Problem(where, f"step {step_id}: action {action!r} is not declared by connector {step.get('connector')}")]
+            return say(f"action {action!r} is not declared by connector {name}")
     elif step.get("type") == "internal":
         if action not in internal_actions:
-            return [Problem(where, f"step {step_id}: internal action {action!r} is not registered with RExecOp")]
+            return say(f"internal action {action!r} is not registered with RExecOp")
         if action == OBSERVATION_ACTION and producers.get(intent_id) != step_id:
-            return [Problem(where, f"step {step_id}: {OBSERVATION_ACTION} runs only as the producer_step the "
-                                   f"intent's reaction_observation declares")]
+            return say(f"{OBSERVATION_ACTION} runs only as the producer_step the intent's "
+                       "reaction_observation declares")
     return []
 
 
@@ -428,7 +429,7 @@ def check_reactions(profile: Profile) -> list[Problem]:
         label = f"rule {rule.rule_id}"
         kind = kinds.get(rule.finding_kind)
         if not isinstance(kind, dict):
-            problems.append(Problem(where, f"{label}: finding kind {rule.finding_kind} is not in finding_taxonomy.yaml"))
+            problems.append(Problem(where, f"{label}: finding kind {rule.finding_kind} is not in the taxonomy"))
             continue
         if rule.finding_severity != kind.get("severity"):
             problems.append(Problem(where, f"{label}: severity {rule.finding_severity} differs from the taxonomy's "
@@ -461,7 +462,7 @@ def check_taxonomy(profile: Profile, taxonomy: Mapping[str, Any]) -> list[Proble
         if not str(name).startswith("monitoring."):
             problems.append(Problem(where, f"kind {name}: kinds are monitoring.<name>"))
         if kind.get("severity") not in (severities or []):
-            problems.append(Problem(where, f"kind {name}: severity {kind.get('severity')!r} is not a declared severity"))
+            problems.append(Problem(where, f"kind {name}: severity {kind.get('severity')!r} is not declared"))
         if not kind.get("reason_codes") or not kind.get("components"):
             problems.append(Problem(where, f"kind {name}: needs components and reason_codes"))
         recheck = kind.get("recheck_intent")

@@ -44,7 +44,8 @@ def diagnosis(**changes: tuple[str, list[str]]) -> dict[str, Any]:
         elif status == "unhealthy":
             component["assessment_state"] = "unhealthy"
     statuses = {name: component["status"] for name, component in components.items()}
-    count = {state: sum(1 for s in statuses.values() if s == state) for state in ("healthy", "unhealthy", "unavailable")}
+    states = list(statuses.values())
+    count = {state: states.count(state) for state in ("healthy", "unhealthy", "unavailable")}
     unavailable = [name for name, status in statuses.items() if status == "unavailable"]
     facts["summary"] = count
     facts["assessment"] = {

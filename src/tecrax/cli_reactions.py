@@ -74,7 +74,7 @@ def add_commands(commands: Any) -> None:
 
 def _diagnosis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", type=Path, required=True,
-                        help="the diagnosis: monitoring_host_diagnosis facts, or the JSON report of tecrax run/evidence")
+                        help="the diagnosis: monitoring_host_diagnosis facts, or a tecrax run/evidence JSON report")
     parser.add_argument("--operation", required=True, help="id of the diagnose_monitoring_host operation")
     parser.add_argument("--target", required=True, help="the target that operation observed")
     known = parser.add_mutually_exclusive_group()
@@ -100,13 +100,17 @@ def _require_known_target(args: argparse.Namespace) -> None:
         check_environment(args.env)
         targets = load_yaml(args.env, "environment")["environment"].get("targets") or {}
         if args.target not in targets:
-            raise OperatorFileError(f"unknown target {args.target}: {args.env.name} declares no such environment.targets entry")
+            raise OperatorFileError(
+                f"unknown target {args.target}: {args.env.name} declares no such environment.targets entry"
+            )
     if args.catalog is not None:
         catalog = load_yaml(args.catalog, "catalog").get("target_catalog")
         entries = catalog.get("targets") if isinstance(catalog, dict) else None
         ids = [entry.get("id") for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
         if args.target not in ids:
-            raise OperatorFileError(f"unknown target {args.target}: {args.catalog.name} lists no such target_catalog entry")
+            raise OperatorFileError(
+                f"unknown target {args.target}: {args.catalog.name} lists no such target_catalog entry"
+            )
 
 
 def _artifact(args: argparse.Namespace, build: Callable[[], dict[str, Any]]) -> int:
@@ -199,8 +203,9 @@ def _fixture_review(args: argparse.Namespace) -> int:
     print(f"  profile      {proof['profile']['name']} {proof['profile']['version']}: "
           f"conformance {proof['profile_conformance']['status']}")
     print(f"  planning     {proof['intent']['intent_id']}: task {proof['intent']['task_contracts'][0]['target_ref']}")
-    print(f"  supervision  {proof['supervision_plan']['runner_profile']}: dry_run {proof['supervision_plan']['dry_run']}, "
-          f"live backend {proof['supervision_plan']['live_backend_enabled']}")
+    supervision = proof["supervision_plan"]
+    print(f"  supervision  {supervision['runner_profile']}: dry_run {supervision['dry_run']}, "
+          f"live backend {supervision['live_backend_enabled']}")
     print(f"  runtime      {proof['runtime_snapshot']['state']}: "
           + ", ".join(action["action"] for action in proof["runtime_snapshot"]["control_actions"]))
     print(f"  review       {proof['review_result']['verdict']}: qualification {review['qualification']['result']} "

@@ -126,7 +126,8 @@ def check_diagnosis(facts: Any, profile_root: str | Path) -> dict[str, Any]:
         raise DiagnosisError(f"{FACTS_KEY} must be a JSON object")
     contract = facts.get("contract")
     if contract != {"id": CONTRACT_ID, "version": CONTRACT_VERSION}:
-        raise DiagnosisError(f"contract must be {{id: {CONTRACT_ID}, version: {CONTRACT_VERSION!r}}}, found {contract!r:.80}")
+        expected = f"{{id: {CONTRACT_ID}, version: {CONTRACT_VERSION!r}}}"
+        raise DiagnosisError(f"contract must be {expected}, found {contract!r:.80}")
     size = len(json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=True))
     if size > MAX_FACTS_BYTES:
         raise DiagnosisError(f"{FACTS_KEY} of {size} bytes exceeds {MAX_FACTS_BYTES} bytes")

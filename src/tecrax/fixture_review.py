@@ -88,7 +88,7 @@ def fixture_review(service: str) -> dict[str, Any]:
         plan_id=f"{prefix}-supervision", request_id=task.contract_id, runner_profile=RUNNER_PROFILE,
         dry_run=True, live_backend_enabled=False,
     )
-    receipt = fixture_receipt(service, task.contract_id, supervision.plan_id, [stage for stage in profile.planning_stages.names])
+    receipt = fixture_receipt(service, task.contract_id, supervision.plan_id, list(profile.planning_stages.names))
     descriptor = receipt_descriptor(receipt)
     evidence_ref = f"sclite:artifact_descriptor:sha256:{descriptor['digest']}"
     qualification = qualify_evidence_claim(

@@ -83,7 +83,8 @@ def record_reaction_observation(context: Any) -> dict[str, Any]:
         facts = check_diagnosis(shared[FACTS_KEY], root)
     except DiagnosisError as exc:
         raise ObservationRefused(f"{FACTS_KEY} cannot be observed: {exc}") from None
-    observation = build_observation(facts, operation_id=context.operation_id, target_id=context.target, profile_root=root)
+    observation = build_observation(facts, operation_id=context.operation_id, target_id=context.target,
+                                    profile_root=root)
     shared[OBSERVATION_KEY] = observation
     return {
         "status": "observation_recorded",

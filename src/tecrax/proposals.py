@@ -40,7 +40,8 @@ COMMAND_KEYS = frozenset({"command", "commands", "cmd", "argv", "shell", "script
 EVIDENCE_REF = re.compile(r"sha256:[0-9a-f]{64}|[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 URL = re.compile(r"\b[a-z][a-z0-9+.-]*://|\bwww\.", re.IGNORECASE)
 CREDENTIAL_WORD = re.compile(
-    r"\b(?:password|passwd|passphrase|secret|token|api[ _-]?key|private[ _-]?key|bearer|authorization|credentials?)s?\b",
+    r"\b(?:password|passwd|passphrase|secret|token|api[ _-]?key|private[ _-]?key|bearer|authorization"
+    r"|credentials?)s?\b",
     re.IGNORECASE,
 )
 KEY_MATERIAL = re.compile(r"-----BEGIN|\bssh-(?:rsa|ed25519|dss)\b|\bAKIA[0-9A-Z]{16}\b")
@@ -81,7 +82,8 @@ def build_proposal(
         _require_read_only(profile, intent)
         outcome, intent_ref, basis = "run_intent", intent, "the operator's choice"
     else:
-        outcome, intent_ref, basis = evaluation.outcome, evaluation.intent_ref, f"reaction rule {evaluation.rule.rule_id}"
+        outcome, intent_ref = evaluation.outcome, evaluation.intent_ref
+        basis = f"reaction rule {evaluation.rule.rule_id}"
     digest = facts_digest(facts)
     proposal: dict[str, Any] = {
         "artifact_type": "escalation_proposal",
@@ -94,7 +96,8 @@ def build_proposal(
         "intent_ref": intent_ref,
         "explanation": explanation(facts, target_id, evaluation.rule.finding_kind, evaluation.rule.finding_severity,
                                    outcome, intent_ref, basis),
-        "evidence_refs": list(evidence_refs) or [f"sclite/{operation_id}/05_execution_receipt.json", f"sha256:{digest}"],
+        "evidence_refs": list(evidence_refs) or [f"sclite/{operation_id}/05_execution_receipt.json",
+                                                 f"sha256:{digest}"],
         "authority": dict(AUTHORITY),
     }
     identity = {key: value for key, value in proposal.items() if key not in ("proposal_id", "created_at")}
@@ -193,7 +196,9 @@ def _check_evidence_ref(ref: Any, path: str) -> None:
     if not isinstance(ref, str):
         raise ProposalError(f"{path} must be a string")
     if ref.startswith(("/", "~", "\\")) or re.match(r"[A-Za-z]:[\\/]", ref):
-        raise ProposalError(f"{path} {ref!r:.80} is absolute; evidence refs are relative to the RExecOp root or sha256 digests")
+        raise ProposalError(
+            f"{path} {ref!r:.80} is absolute; evidence refs are relative to the RExecOp root or sha256 digests"
+        )
     if ".." in ref.split("/"):
         raise ProposalError(f"{path} {ref!r:.80} leaves the RExecOp root; evidence refs may not contain '..'")
     if not EVIDENCE_REF.fullmatch(ref):

@@ -183,7 +183,7 @@ VIOLATIONS: list[tuple[str, str, Callable[[Any], Any], str]] = [
      "severity low differs from the taxonomy's high"),
     ("reaction kind unknown to the taxonomy", "reactions/reaction_pack.yaml",
      lambda d: pack_rule("ntp-unhealthy-recheck")(d)["finding"].update(kind="monitoring.clock_drift"),
-     "finding kind monitoring.clock_drift is not in finding_taxonomy.yaml"),
+     "finding kind monitoring.clock_drift is not in the taxonomy"),
     ("reaction runs another check", "reactions/reaction_pack.yaml",
      set_in(pack_rule("ntp-unhealthy-recheck"), "intent_ref", "collect_basic_host_inventory"),
      "runs collect_basic_host_inventory, not the recheck_intent check_ntp_health"),
