@@ -131,6 +131,7 @@ def check_diagnosis(facts: Any, profile_root: str | Path) -> dict[str, Any]:
     size = len(json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=True))
     if size > MAX_FACTS_BYTES:
         raise DiagnosisError(f"{FACTS_KEY} of {size} bytes exceeds {MAX_FACTS_BYTES} bytes")
+    _check_components(facts.get("components"), load_taxonomy(profile_root).components)
     schema = Path(profile_root) / SCHEMA
     if schema.is_file():
         from tecrax.backend.facts_check import FactsRejected, check_facts
@@ -139,7 +140,6 @@ def check_diagnosis(facts: Any, profile_root: str | Path) -> dict[str, Any]:
             check_facts(facts, schema_path=schema, contract_id=CONTRACT_ID)
         except FactsRejected as exc:
             raise DiagnosisError(str(exc)) from None
-    _check_components(facts.get("components"), load_taxonomy(profile_root).components)
     return facts
 
 

@@ -249,3 +249,29 @@ def test_budgets_and_cycles_escalate() -> None:
     assert react(facts, ReactionContext(reaction_count=4)).outcome == "run_intent"
     digest = react(facts).rule.digest
     assert react(facts, ReactionContext(visited_rule_digests=(digest,))).reason == "reaction_cycle_detected"
+
+
+def test_the_contract_schema_is_enforced_when_the_profile_has_it(tmp_path: Path) -> None:
+    """A stand-in schema (the real one belongs to diagnose_monitoring_host) in a copy of the
+    profile: a diagnosis that breaks it is refused, naming where."""
+    import shutil
+
+    root = tmp_path / "profile"
+    shutil.copytree(ROOT, root)
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://tecrax.invalid/schemas/monitoring_host_diagnosis.v1.schema.json",
+        "$ref": "facts_envelope.v1.schema.json#/$defs/envelope",
+        "properties": {
+            "contract": {"properties": {"id": {"const": "tecrax.monitoring_host_diagnosis"}}},
+            "summary": {"type": "object", "required": ["healthy", "unhealthy", "unavailable"],
+                        "additionalProperties": {"type": "integer", "minimum": 0}},
+        },
+        "required": ["summary"],
+    }
+    (root / "schemas" / "monitoring_host_diagnosis.v1.schema.json").write_text(json.dumps(schema))
+    facts = diagnosis_fixture.healthy()
+    assert check_diagnosis(facts, root) is facts
+    facts["summary"]["healthy"] = -1
+    with pytest.raises(DiagnosisError, match="violate monitoring_host_diagnosis.v1.schema.json at summary/healthy"):
+        check_diagnosis(facts, root)
