@@ -24,7 +24,8 @@
 * Reactions: RExecOp compiles ``reactions/reaction_pack.yaml``; budgets are max_depth 3 and
   max_reactions 5; every rule's finding kind and severity are those of
   ``finding_taxonomy.yaml``; run_intent names only the kind's read-only recheck intent; every
-  component has an unhealthy re-check rule and an unavailable escalate rule.
+  component has an unhealthy re-check rule and an unavailable escalate rule. Every taxonomy
+  kind has components and either fixed reason codes or ``reasons_from: component``.
 
 Usage: validate_active_profile.py [--root DIR]   (DIR: the repository; the profile is DIR/profile)
 Prints ``path: reason`` per problem and exits 1 when there is any, 0 otherwise.
@@ -463,8 +464,10 @@ def check_taxonomy(profile: Profile, taxonomy: Mapping[str, Any]) -> list[Proble
             problems.append(Problem(where, f"kind {name}: kinds are monitoring.<name>"))
         if kind.get("severity") not in (severities or []):
             problems.append(Problem(where, f"kind {name}: severity {kind.get('severity')!r} is not declared"))
-        if not kind.get("reason_codes") or not kind.get("components"):
-            problems.append(Problem(where, f"kind {name}: needs components and reason_codes"))
+        if not kind.get("components"):
+            problems.append(Problem(where, f"kind {name}: needs components"))
+        if bool(kind.get("reason_codes")) == (kind.get("reasons_from") == "component"):
+            problems.append(Problem(where, f"kind {name}: needs either reason_codes or reasons_from: component"))
         recheck = kind.get("recheck_intent")
         if recheck is not None and not profile.read_only(str(recheck)):
             problems.append(Problem(where, f"kind {name}: recheck_intent {recheck!r} is not a read-only intent"))

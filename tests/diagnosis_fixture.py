@@ -5,7 +5,8 @@
 derives everything else the way the facts contract says: assessment (unhealthy when any
 component is unhealthy, else unavailable when any is unavailable), coverage (partial with
 ``<component>_unavailable`` blockers, blocked when nothing was observed), scope, findings
-from the finding taxonomy, and the summary counts.
+from the finding taxonomy (kind and severity; the reason code is the component's first
+reason, or why it could not be observed), and the summary counts.
 """
 
 from __future__ import annotations
@@ -58,26 +59,28 @@ def diagnosis(**changes: tuple[str, list[str]]) -> dict[str, Any]:
     }
     facts["scope"]["observed"] = [name for name in statuses if name not in unavailable]
     facts["scope"]["not_observed"] = unavailable
-    facts["findings"] = _findings(statuses)
+    facts["findings"] = _findings(components)
     return facts
 
 
-def _findings(statuses: dict[str, str]) -> list[dict[str, str]]:
+def _findings(components: dict[str, Any]) -> list[dict[str, str]]:
+    """As diagnose_monitoring_host writes them: the component's first reason is the code."""
     kinds = load_taxonomy(REPO / "profile").kinds
-    if all(status == "healthy" for status in statuses.values()):
+    if all(component["status"] == "healthy" for component in components.values()):
         return [_finding(kinds["monitoring.observed_healthy"], "all", "all_components_healthy")]
     found = []
-    for name, status in sorted(statuses.items()):
+    for name, component in sorted(components.items()):
+        status, reasons = component["status"], component["reasons"]
+        if status == "healthy":
+            continue
         if status == "unhealthy":
             kind = kinds[UNHEALTHY_KIND.get(name, f"monitoring.{name}_unhealthy")]
-        elif status == "unavailable":
+        elif status == "unavailable" and reasons[:1] != ["unclassified_state"]:
             kind = kinds["monitoring.component_unavailable"]
-        elif status == "healthy":
-            continue
         else:
             kind = kinds["monitoring.unclassified_state"]
-            status = "unclassified"
-        found.append(_finding(kind, name, f"{name}_{status}"))
+        found.append(_finding(kind, name, reasons[0] if reasons and kind.allows(reasons[0]) else
+                              (kind.reason_codes[-1] if kind.reason_codes else "observed_bad")))
     return found
 
 

@@ -29,7 +29,7 @@ MAX_INPUT_BYTES = 1024 * 1024
 MAX_FACTS_BYTES = 16 * 1024
 # Ids RExecOp accepts for targets and operations, and the words a diagnosis uses for states.
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-STATE_WORD = re.compile(r"[a-z][a-z0-9_]{0,31}")
+STATE_WORD = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 class InputError(ValueError):
@@ -47,7 +47,13 @@ class FindingKind:
     summary: str
     components: tuple[str, ...]
     reason_codes: tuple[str, ...]
+    reasons_from: str | None  # "component": the component's own reason words
     recheck_intent: str | None
+
+    def allows(self, reason_code: str) -> bool:
+        if self.reasons_from == "component":
+            return bool(STATE_WORD.fullmatch(reason_code))
+        return reason_code in self.reason_codes
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,8 @@ def load_taxonomy(profile_root: str | Path) -> Taxonomy:
             severity=str(spec["severity"]),
             summary=str(spec["summary"]),
             components=tuple(str(item) for item in spec["components"]),
-            reason_codes=tuple(str(item) for item in spec["reason_codes"]),
+            reason_codes=tuple(str(item) for item in spec.get("reason_codes") or ()),
+            reasons_from=spec.get("reasons_from"),
             recheck_intent=spec.get("recheck_intent"),
         )
         for name, spec in root["kinds"].items()

@@ -61,14 +61,28 @@ def test_the_fixtures_check_intents_are_the_taxonomys_rechecks() -> None:
     assert rechecks == {name: component["check_intent"] for name, component in fixture.items()}
 
 
-@pytest.mark.parametrize("status", ["unhealthy", "unavailable", "flapping"])
+@pytest.mark.parametrize(
+    ("status", "reasons", "kind"),
+    [
+        ("unhealthy", ["clock_not_synchronized"], None),
+        ("unavailable", ["tls_failed"], "monitoring.component_unavailable"),
+        ("unavailable", ["unclassified_state"], "monitoring.unclassified_state"),
+    ],
+)
 @pytest.mark.parametrize("component", COMPONENTS)
-def test_every_finding_is_a_taxonomy_kind_with_its_reason_code(component: str, status: str) -> None:
-    facts = diagnosis_fixture.diagnosis(**{component: (status, ["some_reason"])})
-    for finding in facts["findings"]:
-        kind = TAXONOMY.kinds[finding["kind"]]
-        assert finding["severity"] == kind.severity
-        assert finding["reason_code"] in kind.reason_codes and finding["component"] in kind.components
+def test_every_finding_is_a_taxonomy_kind_with_its_reason_code(component: str, status: str, reasons: list[str],
+                                                              kind: str | None) -> None:
+    (finding,) = diagnosis_fixture.diagnosis(**{component: (status, reasons)})["findings"]
+    taxonomy_kind = TAXONOMY.kinds[finding["kind"]]
+    assert finding["kind"] == kind or taxonomy_kind.recheck_intent is not None
+    assert finding["severity"] == taxonomy_kind.severity and finding["component"] in taxonomy_kind.components
+    assert finding["reason_code"] == reasons[0] and taxonomy_kind.allows(reasons[0])
+
+
+def test_fixed_reason_codes_are_fixed() -> None:
+    unavailable = TAXONOMY.kinds["monitoring.component_unavailable"]
+    assert unavailable.allows("connection_failed") and not unavailable.allows("clock_not_synchronized")
+    assert TAXONOMY.kinds["monitoring.ntp_unhealthy"].allows("clock_not_synchronized")
 
 
 # --- checking a diagnosis ------------------------------------------------------------------
@@ -224,7 +238,12 @@ def test_an_unavailable_component_escalates(component: str) -> None:
     assert evaluation.rule.finding_kind == "monitoring.component_unavailable"
 
 
-def test_an_unknown_state_reaches_the_fallback() -> None:
+def test_a_state_the_contract_does_not_have_escalates() -> None:
+    evaluation = react(diagnosis_fixture.diagnosis(ntp=("unavailable", ["unclassified_state"])))
+    assert (evaluation.outcome, evaluation.rule.rule_id) == ("escalate", "ntp-unavailable-escalate")
+
+
+def test_an_unknown_status_reaches_the_fallback() -> None:
     evaluation = react(diagnosis_fixture.diagnosis(adguard=("flapping", [])))
     assert (evaluation.outcome, evaluation.reason) == ("escalate", "no_matching_reaction_rule")
     assert evaluation.rule.finding_kind == "monitoring.unclassified_state"

@@ -195,6 +195,9 @@ VIOLATIONS: list[tuple[str, str, Callable[[Any], Any], str]] = [
     ("taxonomy severity scale changed", "finding_taxonomy.yaml",
      lambda d: d["finding_taxonomy"].update(severities=["info", "low", "medium", "high", "critical"]),
      "severities must be [info, low, medium, high]"),
+    ("taxonomy kind without reason codes", "finding_taxonomy.yaml",
+     lambda d: d["finding_taxonomy"]["kinds"]["monitoring.component_unavailable"].pop("reason_codes"),
+     "kind monitoring.component_unavailable: needs either reason_codes or reasons_from: component"),
     ("taxonomy recheck of a mutation", "finding_taxonomy.yaml",
      lambda d: d["finding_taxonomy"]["kinds"]["monitoring.ntp_unhealthy"].update(recheck_intent=
                                                                                    "configure_chrony_ntp_server"),
