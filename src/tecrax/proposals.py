@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tecrax.diagnosis import STATE_WORD, DiagnosisError
+from tecrax.diagnosis import STATE_WORD
 from tecrax.observation import build_observation, facts_digest
 
 READ_ONLY_MODES = frozenset({"read_only", "observe", "dry_run", "emergency_readonly"})
@@ -247,5 +247,3 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300]
 
-
-__all__ = ["DiagnosisError", "ProposalError", "build_proposal", "check_proposal"]
