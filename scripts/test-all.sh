@@ -9,7 +9,8 @@
 #                 unchanged (only the project itself is reinstalled then)
 #   wheel-layout  the installed package finds its profile and collection in site-packages
 #   validators    scripts/validate_public_truth.py, scripts/validate_secret_topology.py,
-#                 and ShellCheck over the repository's shell scripts
+#                 scripts/validate_active_profile.py, and ShellCheck over the repository's
+#                 shell scripts
 #   collection    scripts/collection_checks.sh (ansible-test sanity, ansible-lint, build,
 #                 ansible-builder create of the execution environment)
 #   pytest        python -m pytest from the repository root (last, so its summary closes
@@ -127,6 +128,7 @@ phase_validators() {
     local rc=0 shell_scripts
     "$VPY" scripts/validate_public_truth.py || rc=1
     "$VPY" scripts/validate_secret_topology.py || rc=1
+    "$VPY" scripts/validate_active_profile.py || rc=1
     # The collection's sanity run covers only the collection, so the repository's own shell
     # scripts (CI, checks, lab) are checked here.
     mapfile -t shell_scripts < <(git ls-files --cached --others --exclude-standard -- '*.sh' .ci/run 2>/dev/null || ls scripts/*.sh .ci/run)

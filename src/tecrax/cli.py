@@ -1,4 +1,5 @@
-"""The ``tecrax`` command: status, run an intent through RExecOp, show and verify evidence.
+"""The ``tecrax`` command: status, run an intent through RExecOp, show and verify evidence
+(the reaction commands are in ``tecrax.cli_reactions``).
 
 Exit codes: 0 success; 1 refused or invalid request (nothing ran); 3 the operation ran and
 failed or did not validate; 4 the operation waits for approval; 128 + the signal number when
@@ -122,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     evidence.add_argument("--root", help="RExecOp runtime root (default: $REXECOP_ROOT or ./.rexecop)")
     evidence.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     evidence.set_defaults(handler=_evidence)
+
+    from tecrax.cli_reactions import add_commands
+
+    add_commands(commands)
     return parser
 
 

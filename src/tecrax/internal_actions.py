@@ -3,6 +3,8 @@
 Validation rules read named shared-state keys; ``tecrax_lift_facts`` copies each successful
 connector step's schema-checked facts to the key its action declares (``facts_key``), so a
 rule reads ``basic_host_inventory.coverage.state`` rather than a step id.
+``tecrax_reaction_observation`` (``tecrax.observation``) turns a monitoring-host diagnosis
+into the SCLite observation envelope RExecOp's reactions read.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def _in_execution_order(results: Mapping[str, Any], executed: Any) -> list[str]:
 
 
 def register_handlers() -> Mapping[str, Callable[[Any], dict[str, Any]]]:
+    from tecrax.observation import record_reaction_observation
     from tecrax.rollback_guard import chrony_rollback_guard
 
-    return {"tecrax_chrony_rollback_guard": chrony_rollback_guard, "tecrax_lift_facts": lift_facts}
+    return {
+        "tecrax_chrony_rollback_guard": chrony_rollback_guard,
+        "tecrax_lift_facts": lift_facts,
+        "tecrax_reaction_observation": record_reaction_observation,
+    }
