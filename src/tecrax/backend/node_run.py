@@ -265,7 +265,9 @@ class _Agent:
             added = subprocess.run(["ssh-add", "-q", *self._constraints, source or "-"], input=(self._job.ssh_key or "").encode()
                                    if source is None else None, env=environment, capture_output=True, check=False)
             if added.returncode != 0:
-                raise NodeFailure(AUTH_FAILED, "the identity could not be loaded into the run's ssh-agent")
+                raise NodeFailure(AUTH_FAILED, "the identity could not be loaded into the run's ssh-agent for the "
+                                               "execution node (the node and every target need a host key in "
+                                               "known_hosts_file; ssh-add needs OpenSSH 8.9 or newer)")
         return self
 
     def environment(self) -> dict[str, str]:
