@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,15 +38,19 @@ from harness import (
     PlanRefused,
     allow_read_policy,
     deny_rule,
+    wait_for,
     write_environment,
 )
 from node_lab import EXECUTION_NODE_FLAVOR, NODE_RUNNER
+
+from tecrax.evidence import verify_bundle
 
 INTENT = "collect_basic_host_inventory"
 GROUP = "fleet"
 MEMBERS = ("grp-a", "grp-b", "grp-c")
 # Facts of one host that do not change between two runs a second apart.
 STABLE_FACTS = ("contract", "scope", "coverage", "hostname", "os", "kernel", "non_claims")
+STATE_WAIT = 120  # how long a test waits for a state before failing (not a measured bound)
 pytestmark = pytest.mark.lab
 
 
@@ -255,6 +260,32 @@ def test_execution_node_runs_a_group_and_an_unreachable_node_is_transient(
     assert outcome.last_failure["attempt"] == 2  # retried once, like an unreachable host
     assert logins(lab, hosts) == before
     assert outcome.evidence_verified, outcome.evidence_checks
+
+
+def test_ctrl_c_cuts_the_stream_to_the_node_and_the_job_ends_there_on_its_own(
+    tmp_path: Path, lab: Any, hosts: dict[str, Any], node: Any, governed: Governed
+) -> None:
+    # df hangs on the target, so the job on the node waits in the module until the signal.
+    # The controller cuts the stream at once; on the node the module ends df at its budget
+    # (30 s step timeout -> 20 s), the worker ends and removes its job directory.
+    target = hosts["grp-b"]
+    env = environment(tmp_path, lab, hosts, connector={
+        "timeout_seconds": 30, "execution_node": {"host": node.address, "ansible_runner": NODE_RUNNER}})
+    node_python = f"{NODE_RUNNER.rsplit('/', 1)[0]}/python3"
+    with lab.hang_command(target, "/usr/bin/df") as hung_df:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("tecrax")), "run", INTENT, "--env", str(env), "--target", target.name,
+             "--root", str(governed.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=governed.env)
+        wait_for(lambda: hung_df.pids(), STATE_WAIT, "the module to reach df on the target")
+        assert lab.program_pids(node, node_python), "the job runs on the node"
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=STATE_WAIT)
+        assert process.returncode == 130, stdout
+        wait_for(lambda: not lab.program_pids(node, node_python), STATE_WAIT, "the job on the node to end")
+    operation_id = stdout.splitlines()[-1].split()[-1]
+    assert json.loads((governed.root / "operations" / f"{operation_id}.json").read_text())["state"] == "cancelled"
+    assert lab.exec(node, ["sh", "-c", "ls -d /tmp/tecrax-job-* 2>/dev/null; true"]).stdout.strip() == ""
+    assert verify_bundle(governed.root / "sclite" / operation_id)[0].passed
 
 
 # --- a mutation over a group -------------------------------------------------------------------
