@@ -28,6 +28,20 @@ def job(workdir: Path, **changes: object) -> NodeJob:
     return NodeJob(**{**fields, **changes})  # type: ignore[arg-type]
 
 
+def test_no_ssh_master_crosses_the_hop(tmp_path: Path) -> None:
+    multiplexed = SSH_ARGS.replace("ControlMaster=no", "ControlMaster=auto -o ControlPersist=60s "
+                                                       "-o ControlPath=/var/lib/tecrax/cp/%C")
+    envvars = {**_ansible_environment(tmp_path, multiplexed, True), "ANSIBLE_SSH_CONTROL_PATH_DIR": "/var/lib/tecrax/cp"}
+    options = node_run.ssh_options(multiplexed)
+    environment = node_run._node_environment(job(tmp_path, envvars=envvars), NODE, "/tmp/tecrax-job-1", options)
+    node_side = node_run.ssh_options(environment["ANSIBLE_SSH_ARGS"])
+    assert node_side["ControlMaster"] == "no" and "ControlPath" not in node_side and "ControlPersist" not in node_side
+    assert "ANSIBLE_SSH_CONTROL_PATH_DIR" not in environment
+    command = node_run._ssh_command(NODE, options, forward_agent=True)
+    assert "ControlMaster=no" in command and not any(part.startswith("Control") and part != "ControlMaster=no"
+                                                     for part in command)
+
+
 def test_the_node_environment_has_no_controller_path(tmp_path: Path) -> None:
     workdir = tmp_path / "tecrax-run-1-abc"
     node_dir = "/var/tmp/tecrax-job-0123"

@@ -53,6 +53,9 @@ COLLECTION_PARTS = ("meta", "plugins")
 # stream: the worker enforces the timeout itself and answers "timeout" in that time.
 STREAM_GRACE_SECONDS = 30
 _NODE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_MULTIPLEXING = frozenset({"ControlMaster", "ControlPath", "ControlPersist"})
+# Ansible settings that may name a directory on the controller outside the job's own.
+_CONTROLLER_PATH_SETTINGS = ("ANSIBLE_SSH_CONTROL_PATH_DIR", "ANSIBLE_SSH_CONTROL_PATH")
 _STDERR_BYTES = 4096
 
 
@@ -187,13 +190,23 @@ def ssh_options(ssh_args: str) -> dict[str, str]:
     return options
 
 
+def _without_multiplexing(options: Mapping[str, str]) -> dict[str, str]:
+    """No SSH master across the hop: a controller's control socket path means nothing on the
+    node, and a master reused for the node session would forward another run's agent."""
+    kept = {name: value for name, value in options.items() if name not in _MULTIPLEXING}
+    return {**kept, "ControlMaster": "no"}
+
+
 def _node_environment(job: NodeJob, node: ExecutionNode, node_dir: str, options: Mapping[str, str]) -> dict[str, str]:
     """The run's Ansible environment with the controller's paths moved to the node's job dir."""
     controller_dir = str(job.workdir)
     environment = {name: value.replace(controller_dir, node_dir) for name, value in job.envvars.items()}
     environment["PATH"] = f"{Path(node.ansible_runner).parent}:{_NODE_PATH}"
+    for name in _CONTROLLER_PATH_SETTINGS:
+        environment.pop(name, None)
     # The targets' host keys: the copy shipped with the job. Their key: the forwarded agent.
-    node_options = {**options, "UserKnownHostsFile": f"{node_dir}/known_hosts", "IdentitiesOnly": "no"}
+    node_options = {**_without_multiplexing(options), "UserKnownHostsFile": f"{node_dir}/known_hosts",
+                    "IdentitiesOnly": "no"}
     environment["ANSIBLE_SSH_ARGS"] = " ".join(
         f"-o {name}={value.replace(controller_dir, node_dir)}" for name, value in node_options.items())
     return environment
@@ -201,7 +214,7 @@ def _node_environment(job: NodeJob, node: ExecutionNode, node_dir: str, options:
 
 def _ssh_command(node: ExecutionNode, options: Mapping[str, str], *, forward_agent: bool) -> list[str]:
     command = ["ssh", "-T", "-p", str(node.port)]
-    for name, value in {**options, "ForwardAgent": "yes" if forward_agent else "no",
+    for name, value in {**_without_multiplexing(options), "ForwardAgent": "yes" if forward_agent else "no",
                         "IdentitiesOnly": "no" if forward_agent else options.get("IdentitiesOnly", "yes")}.items():
         command += ["-o", f"{name}={value}"]
     if node.user:
