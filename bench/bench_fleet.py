@@ -57,7 +57,8 @@ SAMPLE_SECONDS = 0.025
 
 def check(completed: subprocess.CompletedProcess[str], what: str) -> None:
     if completed.returncode != 0:
-        raise SystemExit(f"{what} failed ({completed.returncode}): {completed.stdout[-1500:]}{completed.stderr[-1500:]}")
+        output = completed.stdout[-1500:] + completed.stderr[-1500:]
+        raise SystemExit(f"{what} failed ({completed.returncode}): {output}")
 
 
 def peak_pss_mib(argv: list[str], env: dict[str, str]) -> float:

@@ -284,7 +284,8 @@ class _Printer:
         elif event.get("phase") == "finished":
             self._last_finished = (event.get("action"), event.get("status"))
             detail = f" ({event['detail']})" if event.get("detail") else ""
-            self.line(f"  finished  {event.get('action')}: {event.get('status')}{detail} in {event.get('seconds', 0):.1f}s")
+            self.line(
+                f"  finished  {event.get('action')}: {event.get('status')}{detail} in {event.get('seconds', 0):.1f}s")
 
 
 def _print_report(out: _Printer, report: Any, final_state: str) -> None:
@@ -327,7 +328,8 @@ def _print_hosts(out: _Printer, report: Any) -> None:
     passed = [member for member, row in rows.items() if row.get("passed")]
     out.line(f"  hosts     {report.target}: {len(passed)} of {len(rows)} passed")
     width = max(len("host"), *(len(member) for member in rows))
-    out.line(f"            {'host':<{width}}  {'passed':<6}  {'result':<11}  {'coverage':<8}  {'assessment':<11}  error")
+    header = f"{'host':<{width}}  {'passed':<6}  {'result':<11}  {'coverage':<8}  {'assessment':<11}  error"
+    out.line(f"            {header}")
     for member, row in rows.items():
         error = f"{row['error_class']}: {row.get('error', '')}" if row.get("error_class") else ""
         out.line(

@@ -313,7 +313,8 @@ def test_a_group_mutation_the_policy_does_not_name_the_group_for_is_refused_and_
     env, _ = chrony_group_environment(tmp_path, lab, hosts, name_the_group=False)
     before, files = logins(lab, hosts), {name: host_fingerprint(lab, host) for name, host in hosts.items()}
 
-    completed = tecrax_run(governed, CHRONY_INTENT, "--env", str(env), "--target", GROUP, "--approve-by", "lab-operator")
+    completed = tecrax_run(governed, CHRONY_INTENT, "--env", str(env), "--target", GROUP,
+                           "--approve-by", "lab-operator")
     assert completed.returncode == 1
     assert completed.stderr.strip() == (
         "tecrax: environment.yaml: apply of configure_chrony_ntp_server on group fleet refused: no policy rule "
@@ -348,7 +349,8 @@ def test_a_group_mutation_goes_host_by_host_stops_at_the_first_failure_and_rolls
     operation_id = completed.stdout.splitlines()[-1].split()[-1]
     outcome = governed.outcome(operation_id)
     assert outcome.state == "failed" and outcome.last_failure["step_id"] == "apply"
-    assert outcome.last_failure["error"].startswith("group fleet: failed on grp-b; succeeded on grp-a; not run on grp-c")
+    assert outcome.last_failure["error"].startswith(
+        "group fleet: failed on grp-b; succeeded on grp-a; not run on grp-c")
     apply_data = outcome.step_results["apply"]["output"]["data"]
     assert apply_data["group"]["serial"] == 1 and apply_data["group"]["forks"] == 1
     assert {name: entry["status"] for name, entry in apply_data["hosts"].items()} == {
@@ -371,7 +373,8 @@ def test_a_group_mutation_goes_host_by_host_stops_at_the_first_failure_and_rolls
     assert chrony_active(lab, first) and host_fingerprint(lab, last) == untouched
 
     # Without the fault the same operation runs through every member, one after the other.
-    completed = tecrax_run(governed, CHRONY_INTENT, "--env", str(env), "--target", GROUP, "--approve-by", "lab-operator")
+    completed = tecrax_run(governed, CHRONY_INTENT, "--env", str(env), "--target", GROUP,
+                           "--approve-by", "lab-operator")
     assert completed.returncode == 0, completed.stderr + completed.stdout
     assert "configure_chrony_ntp_server.serving_as_desired: pass" in completed.stdout
     assert f"  hosts     {GROUP}: 3 of 3 passed" in completed.stdout.splitlines()

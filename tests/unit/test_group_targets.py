@@ -226,7 +226,8 @@ def test_an_unknown_member_is_refused_before_any_run(steps: OperationSteps, runs
     env = write_env(tmp_path / "environment.yaml", members=["web-1", "ghost"])
     response = invoke(steps, tmp_path, env=env)
     assert response.data["error_class"] == "validation_failed"
-    assert response.error == "environment.targets.fleet.members: ghost is not in the inventory of connector tecrax_ansible"
+    assert response.error == ("environment.targets.fleet.members: ghost is not in the inventory of connector "
+                              "tecrax_ansible")
     assert runs == []
 
 
@@ -385,7 +386,8 @@ def test_bad_fleet_settings_are_refused_naming_the_key(settings: dict[str, Any],
 
 def test_fleet_settings_parse() -> None:
     config = parse_connector_config({**CONFIG, "forks": 25, "execution_node": {
-        "host": "node-1.example.org", "port": 2222, "user": "runner", "ansible_runner": "/opt/node/bin/ansible-runner"}})
+        "host": "node-1.example.org", "port": 2222, "user": "runner",
+        "ansible_runner": "/opt/node/bin/ansible-runner"}})
     assert config.forks == 25
     assert config.execution_node is not None and config.execution_node.work_dir == "/tmp"
     assert (config.execution_node.host, config.execution_node.port, config.execution_node.user) == (

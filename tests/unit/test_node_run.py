@@ -31,7 +31,8 @@ def job(workdir: Path, **changes: object) -> NodeJob:
 def test_no_ssh_master_crosses_the_hop(tmp_path: Path) -> None:
     multiplexed = SSH_ARGS.replace("ControlMaster=no", "ControlMaster=auto -o ControlPersist=60s "
                                                        "-o ControlPath=/var/lib/tecrax/cp/%C")
-    envvars = {**_ansible_environment(tmp_path, multiplexed, True), "ANSIBLE_SSH_CONTROL_PATH_DIR": "/var/lib/tecrax/cp"}
+    envvars = {**_ansible_environment(tmp_path, multiplexed, True),
+               "ANSIBLE_SSH_CONTROL_PATH_DIR": "/var/lib/tecrax/cp"}
     options = node_run.ssh_options(multiplexed)
     environment = node_run._node_environment(job(tmp_path, envvars=envvars), NODE, "/tmp/tecrax-job-1", options)
     node_side = node_run.ssh_options(environment["ANSIBLE_SSH_ARGS"])

@@ -137,7 +137,8 @@ def run_group_step(
     """Run ``action`` over ``members`` (the group's, or the subset a rollback restores)."""
     secrets = load_input_catalog(backend._profile_path()).secrets
     if any(name in secrets for name in action.inputs):
-        raise Failure(UNSUPPORTED, f"action {action.name} takes a secret input: run it per target, not on group {group.name}")
+        raise Failure(UNSUPPORTED,
+                      f"action {action.name} takes a secret input: run it per target, not on group {group.name}")
     if not (collection_root() / action.playbook).is_file():
         raise Failure(UNSUPPORTED, f"the bundled collection has no playbook for {action.name}")
     hosts = {member: config.host_for(member) for member in members}

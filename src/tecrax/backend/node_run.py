@@ -275,8 +275,9 @@ class _Agent:
             time.sleep(0.01)
         environment = {**os.environ, **self.environment()}
         for source in ([None] if self._job.ssh_key else []) + list(self._job.key_files):
-            added = subprocess.run(["ssh-add", "-q", *self._constraints, source or "-"], input=(self._job.ssh_key or "").encode()
-                                   if source is None else None, env=environment, capture_output=True, check=False)
+            material = (self._job.ssh_key or "").encode() if source is None else None
+            added = subprocess.run(["ssh-add", "-q", *self._constraints, source or "-"], input=material,
+                                   env=environment, capture_output=True, check=False)
             if added.returncode != 0:
                 raise NodeFailure(AUTH_FAILED, "the identity could not be loaded into the run's ssh-agent for the "
                                                "execution node (the node and every target need a host key in "
