@@ -193,13 +193,15 @@ def _run(args: argparse.Namespace) -> int:
         OperationError,
         Operations,
         RunRequest,
+        MUTATING_MODES,
         choose_mode,
         default_environment,
+        intent_risk,
         runtime_root,
     )
 
     from tecrax.backend.interruption import OperatorInterrupt, interruptible
-    from tecrax.operator_files import OperatorFileError, check_catalog, check_environment
+    from tecrax.operator_files import OperatorFileError, check_catalog, check_environment, check_group_mutation
 
     out = _Printer(quiet=args.json)
     operation_id: str | None = None
@@ -223,6 +225,9 @@ def _run(args: argparse.Namespace) -> int:
                 environment=default_environment() if builtin else args.env,
                 catalog=args.catalog,
             )
+            if args.env is not None and request.mode in MUTATING_MODES:
+                check_group_mutation(args.env, intent=request.intent, target=request.target, mode=request.mode,
+                                     risk=intent_risk(request.intent))
             root = runtime_root(args.root)
             operations = Operations(root)
             where = "built-in local environment" if builtin else str(args.env or args.catalog)
@@ -307,7 +312,9 @@ class _Printer:
             self.line(f"  {verb}  {event.get('module')} on {event.get('target')} ...")
         elif event.get("phase") == "finished":
             self._last_finished = (event.get("action"), event.get("status"))
-            self.line(f"  finished  {event.get('action')}: {event.get('status')} in {event.get('seconds', 0):.1f}s")
+            detail = f" ({event['detail']})" if event.get("detail") else ""
+            self.line(
+                f"  finished  {event.get('action')}: {event.get('status')}{detail} in {event.get('seconds', 0):.1f}s")
 
 
 def _print_report(out: _Printer, report: Any, final_state: str) -> None:
@@ -320,7 +327,11 @@ def _print_report(out: _Printer, report: Any, final_state: str) -> None:
             f"  failure   step {report.failure.get('step_id')}: "
             f"{report.failure.get('error_class')}: {report.failure.get('error')}"
         )
+    if report.hosts:
+        _print_hosts(out, report)
     for key, facts in report.facts.items():
+        if report.hosts:
+            break  # the members' facts: tecrax evidence OP --json, or run with --json
         reasons = _get(facts, "assessment.reasons") or []
         blockers = _get(facts, "coverage.blockers") or []
         out.line(
@@ -338,6 +349,22 @@ def _print_report(out: _Printer, report: Any, final_state: str) -> None:
     else:
         out.line(f"  evidence  {_shown_path(report.evidence_dir)} (no bundle)")
     out.line(f"  operation {report.operation_id}")
+
+
+def _print_hosts(out: _Printer, report: Any) -> None:
+    """The per-host table of a group target."""
+    rows = report.hosts
+    passed = [member for member, row in rows.items() if row.get("passed")]
+    out.line(f"  hosts     {report.target}: {len(passed)} of {len(rows)} passed")
+    width = max(len("host"), *(len(member) for member in rows))
+    header = f"{'host':<{width}}  {'passed':<6}  {'result':<11}  {'coverage':<8}  {'assessment':<11}  error"
+    out.line(f"            {header}")
+    for member, row in rows.items():
+        error = f"{row['error_class']}: {row.get('error', '')}" if row.get("error_class") else ""
+        out.line(
+            f"            {member:<{width}}  {'yes' if row.get('passed') else 'NO':<6}  {row.get('result', ''):<11}  "
+            f"{row.get('coverage', ''):<8}  {row.get('assessment', ''):<11}  {error}".rstrip()
+        )
 
 
 def _shown_path(path: Path) -> str:

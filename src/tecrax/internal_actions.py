@@ -2,15 +2,18 @@
 
 Validation rules read named shared-state keys; ``tecrax_lift_facts`` copies each successful
 connector step's schema-checked facts to the key its action declares (``facts_key``), so a
-rule reads ``basic_host_inventory.coverage.state`` rather than a step id.
-``tecrax_reaction_observation`` (``tecrax.observation``) turns a monitoring-host diagnosis
-into the SCLite observation envelope RExecOp's reactions read.
+rule reads ``basic_host_inventory.coverage.state`` rather than a step id. Over a group target
+it lifts the group summary validation judges to that key, and the members' facts beside it
+(``tecrax.group_summary``). ``tecrax_reaction_observation`` (``tecrax.observation``) turns a
+monitoring-host diagnosis into the SCLite observation envelope RExecOp's reactions read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from tecrax.group_summary import BY_HOST_SUFFIX, facts_by_host, group_summary, is_group_step
 
 LIFTED = "lifted_facts"
 
@@ -25,7 +28,11 @@ def lift_facts(context: Any) -> dict[str, Any]:
         if not isinstance(data, Mapping):
             continue
         key, facts = data.get("facts_key"), data.get("facts")
-        if isinstance(key, str) and isinstance(facts, Mapping):
+        if isinstance(key, str) and is_group_step(data):
+            context.shared_state[key] = group_summary(data)
+            context.shared_state[key + BY_HOST_SUFFIX] = facts_by_host(data)
+            lifted[key] = lifted[key + BY_HOST_SUFFIX] = str(step_id)
+        elif isinstance(key, str) and isinstance(facts, Mapping):
             context.shared_state[key] = dict(facts)
             lifted[key] = str(step_id)
     context.shared_state[LIFTED] = lifted

@@ -23,6 +23,8 @@ DEFAULT_TARGET = "local"
 # RExecOp's states from which an operation may be cancelled.
 CANCELLABLE_STATES = frozenset({"waiting_for_approval", "approved", "running", "paused"})
 READ_ONLY_ALIAS = {"read_only": "observe"}
+# RExecOp's modes that may change a target (GovEngine admission and approval apply).
+MUTATING_MODES = frozenset({"apply", "recovery"})
 
 
 class OperationError(Exception):
@@ -51,6 +53,8 @@ class RunReport:
     facts: Mapping[str, Mapping[str, Any]]
     evidence_dir: Path
     evidence_checks: list[Check] = field(default_factory=list)
+    # Over a group target: one row per member (result, coverage, assessment, passed, error).
+    hosts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
@@ -66,6 +70,7 @@ class RunReport:
             "validation": {"passed": self.validation_passed, "rules": self.validation_rules},
             "failure": dict(self.failure) if self.failure else None,
             "facts": {key: dict(value) for key, value in self.facts.items()},
+            "hosts": {member: dict(row) for member, row in self.hosts.items()},
             "evidence": {
                 "dir": str(self.evidence_dir),
                 "verified": all(check.passed for check in self.evidence_checks)
@@ -92,6 +97,14 @@ def intent_modes(intent: str) -> list[str]:
     except FileNotFoundError:
         raise OperationError(f"unknown intent: {intent} (see `tecrax intents`)") from None
     return [str(mode) for mode in document["intent"].get("modes", [])]
+
+
+def intent_risk(intent: str) -> str:
+    path = Path(profile_root()) / "intents" / f"{intent}.yaml"
+    try:
+        return str(yaml.safe_load(path.read_text(encoding="utf-8"))["intent"].get("risk") or "low")
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+        raise OperationError(f"unknown intent: {intent} (see `tecrax intents`)") from None
 
 
 def known_intents() -> list[str]:
@@ -185,6 +198,7 @@ class Operations:
         shared = metadata.get("shared_state") if isinstance(metadata.get("shared_state"), dict) else {}
         lifted = shared.get("lifted_facts") if isinstance(shared.get("lifted_facts"), dict) else {}
         bundle = sclite_bundle_dir(self.root, operation_id)
+        facts = {key: shared[key] for key in lifted if isinstance(shared.get(key), dict)}
         return RunReport(
             operation_id=operation_id,
             intent=str(operation.intent),
@@ -194,10 +208,57 @@ class Operations:
             validation_passed=validation.get("passed") if validation else None,
             validation_rules=_rule_ids(validation),
             failure=metadata.get("last_failure") if operation.state != "completed" else None,
-            facts={key: shared[key] for key in lifted if isinstance(shared.get(key), dict)},
+            facts=facts,
             evidence_dir=bundle,
             evidence_checks=verify_bundle(bundle) if verify and bundle.is_dir() else [],
+            hosts=_group_rows(str(operation.intent), facts) or _failed_group_step_rows(metadata),
         )
+
+
+def _group_rows(intent: str, facts: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The members' rows of a group summary, each with ``passed``: whether the member meets
+    the condition the intent's validation rule puts on the summary."""
+    from tecrax.group_summary import CONTRACT
+
+    for key, summary in facts.items():
+        if summary.get("contract") != CONTRACT or not isinstance(summary.get("hosts"), Mapping):
+            continue
+        condition = _pass_condition(intent, key)
+        return {
+            member: {**row, "passed": condition is not None and row.get(condition[0]) == condition[1]}
+            for member, row in summary["hosts"].items()
+        }
+    return {}
+
+
+def _failed_group_step_rows(metadata: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The members' rows of a group step that failed (a mutation stops at its first failing
+    member; nothing is lifted then): passed is whether the member's own step succeeded."""
+    from tecrax.group_summary import group_summary, is_group_step
+
+    failure = metadata.get("last_failure") if isinstance(metadata.get("last_failure"), Mapping) else {}
+    results = metadata.get("step_results") if isinstance(metadata.get("step_results"), Mapping) else {}
+    result = results.get(failure.get("step_id")) if failure else None
+    output = result.get("output") if isinstance(result, Mapping) else None
+    data = output.get("data") if isinstance(output, Mapping) else None
+    if not isinstance(data, Mapping) or not is_group_step(data):
+        return {}
+    return {member: {**row, "passed": row["result"] == "ok"} for member, row in group_summary(data)["hosts"].items()}
+
+
+def _pass_condition(intent: str, facts_key: str) -> tuple[str, Any] | None:
+    """(``coverage`` or ``assessment``, required state) from the rule's ``require_equals`` on
+    ``<facts_key>.<field>.state``."""
+    path = Path(profile_root()) / "validation_rules" / f"{intent}.yaml"
+    try:
+        rule = yaml.safe_load(path.read_text(encoding="utf-8"))["validation_rule"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+    for step in rule.get("steps") or []:
+        parts = str(step.get("path") or "").split(".") if isinstance(step, Mapping) else []
+        if step.get("type") == "require_equals" and len(parts) == 3 and parts[0] == facts_key and parts[2] == "state":
+            return parts[1], step.get("value")
+    return None
 
 
 def _rule_ids(validation: Mapping[str, Any]) -> list[str]:

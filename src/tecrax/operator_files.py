@@ -8,6 +8,8 @@ own parser: a bad value is a one-line error naming its field, and no operation i
 A policy ``timeout`` constraint is refused the same way: RExecOp 0.2.16a0 plans such an
 operation and then refuses to start it for any plugin backend ("policy timeout unsupported
 by connector backend"), so the step's time bound belongs in the connector's ``timeout_seconds``.
+The same goes for a group target with a member no connector can reach, and for a mutation
+over a group that the policy does not admit by naming the group.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import yaml
 
 from tecrax.backend.config import ConfigError, parse_connector_config
+from tecrax.backend.groups import GroupError, check_members_known, declared_group, group_mutation_rule
 
 MAX_FILE_BYTES = 1024 * 1024
 BACKEND = "tecrax_ansible"
@@ -35,18 +38,18 @@ def check_environment(path: Path) -> None:
     for key in ("targets", "connectors", "safety", "policy_pack"):
         if environment.get(key) is not None:
             _mapping(environment[key], path, f"environment.{key}")
-    ours = []
+    configs = {}
     for name, connector in (environment.get("connectors") or {}).items():
         connector = _mapping(connector, path, f"environment.connectors.{name}")
         if connector.get("backend") != BACKEND:
             continue
-        ours.append(name)
         try:
-            parse_connector_config(connector)
+            configs[name] = parse_connector_config(connector)
         except ConfigError as exc:
             raise OperatorFileError(f"{path.name}: environment.connectors.{name}: {exc}") from None
-    if ours:
-        _refuse_policy_timeout(environment.get("policy_pack") or {}, path, ours[0])
+    if configs:
+        _refuse_policy_timeout(environment.get("policy_pack") or {}, path, next(iter(configs)))
+    _check_groups(path, environment.get("targets") or {}, configs)
 
 
 def _refuse_policy_timeout(policy_pack: Mapping[str, Any], path: Path, connector: str) -> None:
@@ -61,6 +64,36 @@ def _refuse_policy_timeout(policy_pack: Mapping[str, Any], path: Path, connector
                     f"cannot bound {BACKEND} steps (RExecOp would refuse to start: policy timeout unsupported by "
                     f"connector backend); set environment.connectors.{connector}.timeout_seconds instead"
                 )
+
+
+def _check_groups(path: Path, targets: Mapping[str, Any], configs: Mapping[str, Any]) -> None:
+    """Every member of a group must be a target the connectors can reach (RExecOp itself
+    accepts any member name)."""
+    for target in targets:
+        try:
+            group = declared_group(targets, target)
+            for name, config in configs.items() if group is not None else ():
+                check_members_known(group, lambda member, config=config: config.host_for(member) is not None, name)
+        except GroupError as exc:
+            raise OperatorFileError(f"{path.name}: {exc}") from None
+
+
+def check_group_mutation(path: Path, *, intent: str, target: str, mode: str, risk: str) -> None:
+    """Refuse a mutating run on a group unless a policy rule admits it by naming the group
+    (the backend refuses it too, at start; this says so before anything is planned)."""
+    environment = _mapping(load_yaml(path, "environment").get("environment"), path, "environment")
+    if declared_group(environment.get("targets") or {}, target) is None:
+        return
+    policy = environment.get("policy_pack")
+    rule = None
+    if isinstance(policy, Mapping):
+        rule = group_mutation_rule(policy_pack=policy, environment_path=path, intent=intent, group=target,
+                                   mode=mode, risk=risk)
+    if rule is None:
+        raise OperatorFileError(
+            f"{path.name}: {mode} of {intent} on group {target} refused: no policy rule admits it by naming "
+            f"the group (conditions resource.target_ref: {target})"
+        )
 
 
 def check_catalog(path: Path, target: str) -> None:

@@ -89,8 +89,10 @@ def write_environment(
     policy: Mapping[str, Any] | None = None,
     connector: Mapping[str, Any] | None = None,
     env_id: str = "tecrax-lab",
+    groups: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
-    """Write an RExecOp environment for ``targets`` reached over SSH as root."""
+    """Write an RExecOp environment for ``targets`` reached over SSH as root; ``groups``
+    adds group targets ``{name: members}``."""
     connector_config: dict[str, Any] = {
         "enabled": True,
         "backend": "tecrax_ansible",
@@ -109,7 +111,11 @@ def write_environment(
             "id": env_id,
             "description": "Lab hosts booted by the test suite.",
             "profile": "tecrax",
-            "targets": {t.name: {"type": "host", "criticality": "low"} for t in targets},
+            "targets": {
+                **{t.name: {"type": "host", "criticality": "low"} for t in targets},
+                **{name: {"type": "group", "members": list(members), "criticality": "low"}
+                   for name, members in (groups or {}).items()},
+            },
             "connectors": {"tecrax_ansible": connector_config},
             "safety": {
                 "default_mode": "observe",

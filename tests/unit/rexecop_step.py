@@ -45,11 +45,30 @@ class OperationSteps:
             "govengine_decision_type": "approval_required",
         })
 
-    def invoke(self, backend: Any, request: ConnectorRequest, operation_id: str = OPERATION_ID) -> ConnectorResponse:
+    def record(self, *, intent: str, target: str, mode: str, environment: Path, policy_pack: dict[str, Any],
+               risk: str = "low", operation_id: str = OPERATION_ID) -> None:
+        """Save the operation and plan records RExecOp's plan writes (the fields the backend reads)."""
+        from rexecop.operation.model import Operation
+        from rexecop.operation.plan import OperationPlan
+
+        self.store.save_operation(Operation(
+            id=operation_id, profile="tecrax", environment="unit", intent=intent, target=target, mode=mode,
+            requested_by="operator", state="running", created_at="2026-12-01T12:00:00Z",
+            updated_at="2026-12-01T12:00:00Z",
+            metadata={"environment_path": str(environment), "policy_pack": policy_pack}))
+        self.store.save_plan(OperationPlan(
+            operation_id=operation_id, profile="tecrax", environment="unit", intent=intent, target=target, mode=mode,
+            workflow={}, planned_steps=[], required_connectors=[], risk=risk, govengine_request_preview={},
+            expected_evidence=[], pause_safe_points=[], retry_policy_summary={}, rollback_available=False))
+
+    def invoke(self, backend: Any, request: ConnectorRequest, operation_id: str = OPERATION_ID, *,
+               step_metadata: dict[str, Any] | None = None,
+               shared_state: dict[str, Any] | None = None) -> ConnectorResponse:
         kept = _Kept(backend)
-        step = {"id": "step", "type": "connector", "connector": request.connector, "action": request.action}
+        step = {"id": "step", "type": "connector", "connector": request.connector, "action": request.action,
+                "metadata": step_metadata or {}}
         context = StepExecutionContext(operation_id=operation_id, target=request.target, mode=request.mode,
-                                       step=step, shared_state={})
+                                       step=step, shared_state=dict(shared_state or {}))
         StepExecutor(ConnectorDispatcher(kept)).execute(context)
         assert kept.response is not None, "the executor did not call the backend"
         return kept.response

@@ -49,6 +49,32 @@ def approval_of_running_operation(request: ConnectorRequest) -> ApprovalCheck:
     return ApprovalCheck(operation_id, *_named_approver(record, operation_id))
 
 
+@dataclass(frozen=True)
+class RunningOperation:
+    """The RExecOp operation a step belongs to: its record, its store and the step's shared
+    state, found the same way as the approval."""
+
+    operation_id: str
+    record: Any
+    store: Any
+    step: Mapping[str, Any]
+    shared_state: Mapping[str, Any]
+
+
+def running_operation(request: ConnectorRequest) -> RunningOperation | None:
+    """The operation whose step is calling the backend right now; ``None`` outside one."""
+    context, store = _running_step(request)
+    if context is None or store is None or not _OPERATION_ID.fullmatch(str(context.operation_id)):
+        return None
+    try:
+        record = store.load_operation(str(context.operation_id))
+    except Exception:  # noqa: BLE001 - no record is no operation
+        return None
+    step = context.step if isinstance(context.step, Mapping) else {}
+    shared = context.shared_state if isinstance(context.shared_state, Mapping) else {}
+    return RunningOperation(str(context.operation_id), record, store, step, shared)
+
+
 def _named_approver(record: Any, operation_id: str) -> tuple[str | None, str]:
     if not isinstance(record, Mapping) or record.get("operation_id") != operation_id:
         return None, "the approval record does not belong to the operation"

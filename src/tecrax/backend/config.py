@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from tecrax.backend.actions import ActionCatalogError, InputCatalog, InputSpec, load_input_catalog
+from tecrax.backend.node_run import ExecutionNode
 
 
 CONNECTIONS = ("ssh", "local")
@@ -30,6 +31,9 @@ MAX_TIMEOUT_SECONDS = 3600
 DEFAULT_MAX_OUTPUT_BYTES = 65536
 MIN_OUTPUT_BYTES = 1024
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024
+# Parallel hosts of one run over a group target (Ansible's forks).
+DEFAULT_FORKS = 10
+MAX_FORKS = 100
 
 # Whole-value patterns: always applied with fullmatch (a "$" anchor would let "name\n" through).
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
@@ -51,7 +55,10 @@ _KNOWN_KEYS = _RUNTIME_KEYS | {
     "max_output_bytes",
     "ssh_pipelining",
     "inventory",
+    "forks",
+    "execution_node",
 }
+_NODE_KEYS = frozenset({"host", "port", "user", "ansible_runner", "work_dir"})
 # Keys of an inventory entry besides the declared inputs.
 _HOST_KEYS = frozenset({"host", "port", "user", "python_interpreter", "connection"})
 
@@ -85,6 +92,9 @@ class ConnectorConfig:
     max_output_bytes: int
     ssh_pipelining: bool
     inventory: Mapping[str, InventoryHost] = field(default_factory=dict)
+    forks: int = DEFAULT_FORKS
+    # Run SSH targets' steps on this node (ansible-runner worker over SSH); None: locally.
+    execution_node: ExecutionNode | None = None
 
     def host_for(self, target: str) -> InventoryHost | None:
         if self.connection == "local":
@@ -129,7 +139,11 @@ def parse_connector_config(raw: Mapping[str, Any] | None, inputs: InputCatalog |
         ),
         ssh_pipelining=_bool(raw.get("ssh_pipelining", True), "ssh_pipelining"),
         inventory=_inventory(raw.get("inventory"), connection, inputs or _declared_inputs()),
+        forks=_bounded_int(raw.get("forks", DEFAULT_FORKS), "forks", 1, MAX_FORKS),
+        execution_node=_execution_node(raw.get("execution_node")),
     )
+    if config.execution_node is not None and config.known_hosts_file is None:
+        raise ConfigError("execution_node needs known_hosts_file (the node's and the targets' host keys)")
     if config.connection == "ssh":
         if not config.inventory:
             raise ConfigError("inventory must name at least one target for connection: ssh")
@@ -214,6 +228,28 @@ def _input_value(declared: InputSpec, value: Any, prefix: str, local: bool) -> A
 def subnet_validator() -> ModuleType:
     """The collection's allowed-subnets validator (the check of the ``allowed_subnets`` input)."""
     return importlib.import_module("ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets")
+
+
+def _execution_node(raw: Any) -> ExecutionNode | None:
+    """``execution_node: {host, port, user, ansible_runner, work_dir}``: where ansible-runner
+    worker runs the steps of SSH targets (``tecrax.backend.node_run``)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ConfigError("execution_node must be a mapping of host, port, user, ansible_runner, work_dir")
+    unknown = sorted(str(key) for key in raw if key not in _NODE_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in execution_node: {', '.join(unknown)}")
+    runner = optional_absolute_path(raw.get("ansible_runner"), "execution_node.ansible_runner")
+    if runner is None:
+        raise ConfigError("execution_node.ansible_runner is required (absolute path of ansible-runner on the node)")
+    return ExecutionNode(
+        host=_host(raw.get("host"), "execution_node.host"),
+        port=_bounded_int(raw.get("port", 22), "execution_node.port", 1, 65535),
+        user=_optional_user(raw.get("user"), "execution_node.user"),
+        ansible_runner=runner,
+        work_dir=optional_absolute_path(raw.get("work_dir"), "execution_node.work_dir") or "/tmp",
+    )
 
 
 def _host(value: Any, key: str) -> str:

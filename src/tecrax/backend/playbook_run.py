@@ -42,6 +42,7 @@ from typing import Any, Literal
 import yaml
 
 from tecrax.backend.interruption import cancellable_run
+from tecrax.backend.node_run import ExecutionNode, NodeJob, run_on_node
 
 HostStatus = Literal["ok", "failed", "unreachable", "skipped", "no_result"]
 # The part of a run's timeout that is not the module's: ansible-playbook starting, the SSH
@@ -95,13 +96,17 @@ def run_playbook(
     extravars: Mapping[str, Any] | None = None,
     secret_inputs: Mapping[str, str] | None = None,
     ssh_key: str | None = None,
+    forks: int | None = None,
+    node: ExecutionNode | None = None,
 ) -> PlaybookRun:
     """Run ``playbook`` of the collection over ``hosts`` and collect ``module``'s results.
 
     ``extravars`` (the action's validated inputs) go to the private data dir's
     ``env/extravars``, which ansible-runner passes as ``-e @file``: they outrank every other
     variable source, and so does the module budget. Each ``secret_inputs`` value is served through a FIFO whose path is
-    passed as the extra var ``<name>_file``; ``ssh_key`` is private key material."""
+    passed as the extra var ``<name>_file``; ``ssh_key`` is private key material; ``forks``
+    bounds how many hosts run at once (a group target); ``node``: run it on that execution
+    node through ansible-runner's streaming protocol (``tecrax.backend.node_run``)."""
     import ansible_runner  # imported lazily: backend factories must stay cheap
 
     outcomes: dict[str, HostOutcome] = {}
@@ -127,8 +132,22 @@ def run_playbook(
             for name, value in (secret_inputs or {}).items():
                 servers.append(_SecretServer(workdir / "secrets" / name, value))
                 variables[f"{name}_file"] = str(servers[-1].path)
+            key_files: list[str] = []
+            if node is not None:
+                hosts, key_files = _without_key_files(hosts)
             _prepare_private_data_dir(workdir, collection_root, hosts, variables)
             started = time.monotonic()
+            if node is not None:
+                status = run_on_node(node, NodeJob(
+                    workdir=workdir, collection_root=collection_root, playbook=playbook,
+                    limit=",".join(host.name for host in hosts),
+                    envvars=_ansible_environment(workdir, ssh_args, pipelining),
+                    cmdline="--check --diff" if check_mode else None, timeout_seconds=timeout_seconds,
+                    forks=forks, ssh_key=ssh_key, key_files=key_files,
+                    destinations=[(str(host.variables["ansible_host"]), int(host.variables.get("ansible_port", 22)))
+                                  for host in hosts if "ansible_host" in host.variables],
+                ), on_event=on_event, cancel_requested=cancellation.requested)
+                return PlaybookRun(status, None, round(time.monotonic() - started, 3), outcomes)
             runner = ansible_runner.run(
                 private_data_dir=str(workdir),
                 project_dir=str(workdir / "project"),
@@ -139,6 +158,7 @@ def run_playbook(
                 cmdline="--check --diff" if check_mode else None,
                 timeout=timeout_seconds,
                 ssh_key=ssh_key,
+                forks=forks,
                 # Checked this often for the cancel callback and the timeout while Ansible is quiet.
                 settings={"pexpect_timeout": 0.25},
                 suppress_env_files=True,
@@ -160,6 +180,14 @@ def run_playbook(
                 server.stop()
             _release_ssh_key_fifos(workdir)
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _without_key_files(hosts: Sequence[RunHost]) -> tuple[list[RunHost], list[str]]:
+    """The hosts without their key file variable (a controller path) and the key files: on an
+    execution node the key reaches ssh through the forwarded agent instead."""
+    variable = "ansible_ssh_private_key_file"
+    files = sorted({str(host.variables[variable]) for host in hosts if variable in host.variables})
+    return [RunHost(host.name, {k: v for k, v in host.variables.items() if k != variable}) for host in hosts], files
 
 
 PRIVATE_DIR_PREFIX = "tecrax-run-"
@@ -317,7 +345,8 @@ def _prepare_private_data_dir(
     inventory = {
         "all": {"hosts": {host.name: dict(host.variables) for host in hosts}},
     }
-    (workdir / "inventory" / "hosts.yml").write_text(untrusted_yaml(inventory), encoding="utf-8")
+    # In the given order: a group's mutation runs host by host in its members' order.
+    (workdir / "inventory" / "hosts.yml").write_text(untrusted_yaml(inventory, sort_keys=False), encoding="utf-8")
     if extravars:
         (workdir / "env").mkdir()
         extravars_file = workdir / "env" / "extravars"
@@ -340,9 +369,9 @@ class _UntrustedDumper(yaml.SafeDumper):
 _UntrustedDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar("!unsafe", value))
 
 
-def untrusted_yaml(data: Mapping[str, Any]) -> str:
+def untrusted_yaml(data: Mapping[str, Any], *, sort_keys: bool = True) -> str:
     """``data`` as YAML that Ansible loads without ever templating a string in it."""
-    return yaml.dump(data, Dumper=_UntrustedDumper, default_flow_style=False, sort_keys=True)
+    return yaml.dump(data, Dumper=_UntrustedDumper, default_flow_style=False, sort_keys=sort_keys)
 
 
 def _ansible_environment(workdir: Path, ssh_args: str, pipelining: bool) -> dict[str, str]:

@@ -22,6 +22,7 @@ from tecrax.backend.actions import ActionCatalogError, ActionSpec, load_action_c
 from tecrax.backend.config import ConfigError, ConnectorConfig, optional_absolute_path, parse_connector_config
 from tecrax.backend.digests import collection_digests
 from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest
+from tecrax.backend.node_run import ExecutionNode, NodeFailure
 from tecrax.backend.playbook_run import PlaybookRun, RunHost, run_playbook
 
 TIMEOUT = "timeout"
@@ -102,6 +103,8 @@ class AnsibleBackend:
             return self._invoke(request)
         except Failure as failure:
             return self._failed(request, failure.error_class, failure.message, failure.data)
+        except NodeFailure as failure:
+            return self._failed(request, failure.error_class, failure.message)
         except Exception as exc:  # noqa: BLE001 - the backend must never raise into RExecOp
             return self._failed(request, TRANSIENT, f"internal backend error ({type(exc).__name__})")
 
@@ -115,6 +118,10 @@ class AnsibleBackend:
         self._refuse_unapproved_apply(request)
         config = self._connector_config()
         target = str(request.target or "")
+        if target not in config.inventory:
+            group = self._group_step(request, action, config, target)
+            if group is not None:
+                return group
         host = self._run_host(config, target)
         extravars = _action_inputs(action, host, target, load_input_catalog(self._profile_path()).secrets)
         secrets = self._secret_inputs(action, host, target)
@@ -153,6 +160,7 @@ class AnsibleBackend:
             extravars=extravars,
             secret_inputs=secrets,
             ssh_key=identity.key_material,
+            node=_execution_node(config, [host]),
         )
         progress.emit(
             phase="finished", action=action.name, target=target,
@@ -213,6 +221,15 @@ class AnsibleBackend:
         if host is None:
             raise Failure(VALIDATION_FAILED, f"target {target[:64]!r} is not in the connector inventory")
         return host
+
+    def _group_step(
+        self, request: ConnectorRequest, action: ActionSpec, config: ConnectorConfig, target: str
+    ) -> ConnectorResponse | None:
+        """Run the step over the members when ``target`` is an environment group (see
+        ``tecrax.backend.groups``); ``None`` when it is not one."""
+        from tecrax.backend.group_run import resolve_group_step
+
+        return resolve_group_step(self, request, action, config, target)
 
     def _identity(self, config: ConnectorConfig) -> _Identity:
         """Resolve the identity secret: a path to a key file, or the key itself (which goes to
@@ -455,6 +472,14 @@ def _ssh_args(config: ConnectorConfig, timeout: int, *, agent: bool = False) -> 
         "ControlMaster": "no",
     }
     return " ".join(f"-o {key}={value}" for key, value in options.items())
+
+
+def _execution_node(config: ConnectorConfig, hosts: list[Any]) -> ExecutionNode | None:
+    """The configured execution node, for a run whose hosts are all reached over SSH (a
+    ``connection: local`` target is a controller-side check and runs on the controller)."""
+    if config.execution_node is None or any(host.connection == "local" for host in hosts):
+        return None
+    return config.execution_node
 
 
 def _effective_limit(request: ConnectorRequest, name: str, configured: int) -> int:
