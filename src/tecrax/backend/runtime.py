@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +115,11 @@ class AnsibleBackend:
         self._refuse_unapproved_apply(request)
         config = self._connector_config()
         target = str(request.target or "")
+        inputs = load_input_catalog(self._profile_path())
         host = self._run_host(config, target)
-        extravars = _action_inputs(action, host, target, load_input_catalog(self._profile_path()).secrets)
+        if action.runs_on_controller(inputs) and host.connection != "local":
+            host = replace(host, host="localhost", connection="local", python_interpreter=None)
+        extravars = _action_inputs(action, host, target, inputs.secrets)
         secrets = self._secret_inputs(action, host, target)
         try:
             return self._run_action(request, action, config, host, target, extravars, secrets)
@@ -381,13 +384,16 @@ def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
 
 def _action_inputs(action: ActionSpec, host: Any, target: str, secrets: Mapping[str, Any]) -> dict[str, Any]:
     """Extra vars ``tecrax_<input>`` for the action's declared inputs, from the target's
-    already validated inventory entry; a missing one refuses the step before Ansible runs.
-    Secret inputs are resolved separately (AnsibleBackend._secret_inputs)."""
+    already validated inventory entry; a missing one refuses the step before Ansible runs
+    (a missing optional one is left out). Secret inputs are resolved separately
+    (AnsibleBackend._secret_inputs)."""
     extravars: dict[str, Any] = {}
-    for name in action.inputs:
+    for name in action.inputs + action.optional_inputs:
         if name in secrets:
             continue
         value = host.inputs.get(name)
+        if value is None and name in action.optional_inputs:
+            continue
         if value is None:
             raise Failure(
                 VALIDATION_FAILED,
