@@ -9,31 +9,26 @@ module: monitoring_host_diagnosis
 short_description: Diagnose a monitoring host from its host-local observations and controller-side probes
 version_added: 0.4.0
 description:
-  - Probes, side by side from the host running the module (normally the controller), the
-    Zabbix API (unauthenticated C(apiinfo.version)), AdGuard Home (one DNS answer and the login
-    page) and Portainer (C(/api/status) over verified TLS), with the probes of
+  - Diagnoses one monitoring host in one task. On the host, over the task's connection, it runs
+    M(tecrax.ops.monitoring_host_local) (inventory, NTP, NTP server, Docker units and security
+    posture, side by side); meanwhile, on the controller, it probes the Zabbix API
+    (unauthenticated C(apiinfo.version)), AdGuard Home (one DNS answer and the login page) and
+    Portainer (C(/api/status) over verified TLS) side by side, with the probes of
     M(tecrax.ops.zabbix_api_reachability), M(tecrax.ops.adguard_health) and
-    M(tecrax.ops.portainer_health); takes the host-local observations
-    M(tecrax.ops.monitoring_host_local) made on the monitoring host; and aggregates all eight
-    into one normalized facts object of the contract C(tecrax.monitoring_host_diagnosis) version
-    C(1.0).
+    M(tecrax.ops.portainer_health). It aggregates all eight into one normalized facts object of
+    the contract C(tecrax.monitoring_host_diagnosis) version C(1.0).
   - Each component is V(healthy), V(unhealthy) (observed and bad) or V(unavailable) (could not
     observe - connection failure, missing program, timeout, TLS failure, not configured); the two
     are never conflated. A service without settings is V(unavailable) with the reason
-    C(not_configured). An unreachable host makes the five host-local components V(unavailable)
-    with C(connection_failed) while the probes still run.
+    C(not_configured). A host that does not answer makes its five components V(unavailable) with
+    C(connection_failed) while the probes still run; the task does not fail for it.
   - The module reports every component's outcome in RV(facts) and does not fail for it; invalid
     settings fail the task, as they fail the single modules.
+  - An action plugin on the controller; the probes run in the task's own process, no module is
+    sent for them.
 author:
   - Tecrax developers (!UNKNOWN)
 options:
-  host_observation:
-    description:
-      - The result of M(tecrax.ops.monitoring_host_local) on the monitoring host, as registered
-        (also when that task was unreachable or failed, with C(ignore_unreachable) and
-        C(ignore_errors)). Only its C(observations), or the fact that it did not run, is read.
-    type: dict
-    required: true
   zabbix:
     description:
       - The target's Zabbix settings, the options of M(tecrax.ops.zabbix_api_reachability)
@@ -56,12 +51,15 @@ extends_documentation_fragment:
   - tecrax.ops.attributes
 attributes:
   platform:
-    description: Any host that can reach the services, normally the controller (C(delegate_to=localhost)).
+    description: >-
+      The probes run on the controller, which must reach the services; the host-local part needs
+      a Linux host managed by systemd (the security posture a Debian-family one).
 notes:
-  - The probes share the budget of C(TECRAX_MODULE_BUDGET_SECONDS) (unset or empty means 90 s); one
-    still waiting when it is spent is reported as C(timeout). Keep each service's
-    C(timeout_seconds) within it (AdGuard's DNS query and login page take up to twice its value).
-  - The playbook C(tecrax.ops.monitoring_host_diagnosis) runs both modules in one play.
+  - The host's observations and the probes share the budget of C(TECRAX_MODULE_BUDGET_SECONDS)
+    (from the task's environment; unset or empty means 90 s); a probe still waiting when it is
+    spent is reported as C(timeout). Keep each service's C(timeout_seconds) within it (AdGuard's
+    DNS query and login page take up to twice its value).
+  - The playbook C(tecrax.ops.monitoring_host_diagnosis) runs this task for its target.
 seealso:
   - module: tecrax.ops.monitoring_host_local
   - module: tecrax.ops.zabbix_api_reachability
@@ -70,22 +68,14 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Observe the host-local components
-  tecrax.ops.monitoring_host_local:
-  register: local
-  ignore_unreachable: true
-  ignore_errors: true
-
-- name: Probe the services from the controller and aggregate
+- name: Diagnose the monitoring host
   tecrax.ops.monitoring_host_diagnosis:
-    host_observation: "{{ local }}"
     zabbix:
       api_url: https://zabbix.example.org/zabbix/api_jsonrpc.php
       ca_file: /etc/tecrax/zabbix-ca.pem
     portainer:
       base_url: https://portainer.example.org:9443
       ca_file: /etc/tecrax/portainer-ca.pem
-  delegate_to: localhost
   register: diagnosis
 
 - name: Show what is not healthy
@@ -197,64 +187,3 @@ facts:
           type: int
           sample: 0
 """
-
-import os
-import time
-from typing import Any, Callable, Dict, Mapping, Tuple, Type
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import budget_seconds
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import exit_with_facts
-from ansible_collections.tecrax.ops.plugins.module_utils.common.observation_set import observe_concurrently
-from ansible_collections.tecrax.ops.plugins.module_utils.diagnosis.monitoring_host_diagnosis import (
-    NOT_CONFIGURED,
-    host_local_outcomes,
-    normalize_monitoring_host_diagnosis,
-)
-from ansible_collections.tecrax.ops.plugins.module_utils.services.adguard_facts import adguard_probe
-from ansible_collections.tecrax.ops.plugins.module_utils.services.portainer_facts import portainer_probe
-from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import EndpointOptionError
-from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import TlsSetupError
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_api import ZabbixOptionError
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_module import reachability_probe
-
-ARGUMENT_SPEC = {
-    "host_observation": {"type": "dict", "required": True},
-    "zabbix": {"type": "dict"},
-    "adguard": {"type": "dict"},
-    "portainer": {"type": "dict"},
-}
-Probe = Callable[[Mapping[str, Any]], Callable[[], Mapping[str, Any]]]
-# Controller-side component -> (option holding its settings, the single check's probe, the
-# errors that probe raises for bad settings).
-PROBES: Dict[str, Tuple[str, Probe, Tuple[Type[Exception], ...]]] = {
-    "zabbix_api": ("zabbix", reachability_probe, (ZabbixOptionError,)),
-    "adguard": ("adguard", adguard_probe, (EndpointOptionError, TlsSetupError)),
-    "portainer": ("portainer", portainer_probe, (EndpointOptionError, TlsSetupError)),
-}
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        deadline = time.monotonic() + budget_seconds(os.environ)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    outcomes: Dict[str, Any] = {}
-    probes = {}
-    for component, (option, probe, errors) in PROBES.items():
-        settings = module.params[option]
-        if settings is None:
-            outcomes[component] = {"unavailable": NOT_CONFIGURED}
-            continue
-        try:
-            probes[component] = probe(settings)
-        except errors as exc:
-            module.fail_json(msg="monitoring_host_diagnosis: %s.%s" % (option, exc))
-    outcomes.update(observe_concurrently(probes, deadline))
-    outcomes.update(host_local_outcomes(module.params["host_observation"]))
-    exit_with_facts(module, "monitoring_host_diagnosis", lambda: normalize_monitoring_host_diagnosis(outcomes))
-
-
-if __name__ == "__main__":
-    main()

@@ -14,9 +14,9 @@ description:
     M(tecrax.ops.docker_service_health) and M(tecrax.ops.host_security_posture), with those
     modules' own collectors and normalizers, and returns each one's facts object, or why there
     is none.
-  - The first half of a monitoring host diagnosis; M(tecrax.ops.monitoring_host_diagnosis)
-    probes the services from the controller and aggregates the result. One module run instead of
-    five saves four module transfers and interpreter starts on the host.
+  - The host half of a monitoring host diagnosis. The action M(tecrax.ops.monitoring_host_diagnosis)
+    runs it while it probes the services from the controller, and aggregates the result. One module
+    run instead of five saves four module transfers and interpreter starts on the host.
   - Fixed observations only, the module takes no options. An observation that fails, or is still
     running when the budget is spent, is reported as unavailable; the module itself does not fail
     for it.
@@ -51,10 +51,10 @@ observations:
   description:
     - One entry per observation, keyed C(inventory), C(ntp), C(ntp_server), C(docker) and
       C(host_security).
-    - Each is either C({"facts": <facts>}), the facts object of the single module's contract
-      (C(tecrax.basic_host_inventory), C(tecrax.ntp_local_health),
+    - Each is either a mapping with the key C(facts), the facts object of the single module's
+      contract (C(tecrax.basic_host_inventory), C(tecrax.ntp_local_health),
       C(tecrax.ntp_server_observation), C(tecrax.docker_service_health),
-      C(tecrax.host_security_posture)), or C({"unavailable": <cause>}) with the cause
+      C(tecrax.host_security_posture)), or a mapping with the key C(unavailable) holding the cause,
       C(timeout) or C(observation_failed).
   returned: always
   type: dict

@@ -149,3 +149,35 @@ def test_a_real_run_probes_the_services_and_records_a_diagnosis(servers: list[An
     assert set(components) == {"inventory", "ntp", "ntp_server", "docker", "host_security", "zabbix_api",
                                "adguard", "portainer"}
     assert data["collection"]["module_digest"].startswith("sha256:")
+
+
+def test_a_host_that_refuses_ssh_is_diagnosed_with_its_services_probed(servers: list[Any], pki: Pki,
+                                                                       tmp_path: Path) -> None:
+    """A real SSH attempt to a port where nothing listens: the five host components are
+    unavailable (connection_failed), the probe still runs, the step succeeds."""
+    closed = HttpReplayServer(b"")
+    port = closed.port
+    closed.close()  # nothing listens there any more
+    portainer = HttpReplayServer(http_response("portainer_status"), server_context(pki.server_cert, pki.server_key))
+    servers.append(portainer)
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("")
+    response = invoke({"host": "127.0.0.1", "port": port,
+                       "portainer": {"base_url": f"https://127.0.0.1:{portainer.port}", "ca_file": str(pki.ca_file)}},
+                      known_hosts_file=str(known_hosts), timeout_seconds=60)
+    assert response.success, response.error
+    components = response.data["facts"]["components"]
+    assert {name: components[name]["reasons"] for name in ("inventory", "ntp", "ntp_server", "docker",
+                                                           "host_security")} == dict.fromkeys(
+        ["inventory", "ntp", "ntp_server", "docker", "host_security"], ["connection_failed"])
+    assert components["portainer"]["status"] == "healthy"
+    assert f"127.0.0.1:{port}" not in str(response.data) and str(port) not in str(response.data["facts"])
+
+
+def test_a_ca_file_missing_on_the_controller_fails_the_step_by_name() -> None:
+    """The configuration check sees a well-formed path; the action finds no file there."""
+    response = invoke({"connection": "local", "portainer": {"base_url": "https://portainer.example.org:9443",
+                                                            "ca_file": "/nonexistent/portainer-ca.pem"}})
+    assert (response.success, response.data["error_class"]) == (False, "validation_failed")
+    assert response.error == ("module failed on mon-01: monitoring_host_diagnosis: portainer.ca_file is not a "
+                              "readable file")

@@ -45,7 +45,7 @@ CODES = st.lists(st.one_of(st.sampled_from(["package_lists_missing", "apt_simula
 
 
 @FUZZ
-@given(st.sampled_from([c for c in mhd.COMPONENTS]), STATES,
+@given(st.sampled_from(list(mhd.COMPONENTS)), STATES,
        st.sampled_from(["complete", "partial", "blocked", "done"]), CODES, CODES)
 def test_envelopes_of_any_state(facts_schema_errors: Any, component: mhd.Component, state: str, coverage: str,
                                 reasons: list[str], blockers: list[str]) -> None:

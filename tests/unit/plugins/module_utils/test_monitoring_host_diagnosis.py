@@ -223,8 +223,8 @@ def test_degraded_without_reasons_gets_a_reason(diagnose: Any) -> None:
 
 def test_reasons_are_bounded_to_eight(diagnose: Any) -> None:
     many = [f"reason_{index}" for index in range(12)]
-    facts = diagnose(outcomes(ntp=_edited("ntp", lambda f: f.update(assessment={"state": "unhealthy",
-                                                                                 "reasons": many}))))
+    unhealthy = {"state": "unhealthy", "reasons": many}
+    facts = diagnose(outcomes(ntp=_edited("ntp", lambda f: f.update(assessment=unhealthy))))
     assert component(facts, "ntp")["reasons"] == many[:8]
 
 

@@ -1,12 +1,13 @@
-"""The tecrax.ops.monitoring_host_local and tecrax.ops.monitoring_host_diagnosis modules, run
-in-process.
+"""The tecrax.ops.monitoring_host_local module and the controller side of the
+tecrax.ops.monitoring_host_diagnosis action, run in-process.
 
 monitoring_host_local: this machine runs no systemd, so its commands are answered from the
 recordings of lab hosts (NTP, Docker, security posture; the same files the single modules'
 tests use) through the command runner; the files it reads are this machine's.
-monitoring_host_diagnosis: the probes talk to local servers replaying the recorded Zabbix 6.0.14
-and AdGuard/Portainer stand-in answers (mocks of the services, named so; the lab tests run the
-same modules against real ones).
+monitoring_host_diagnosis (plugins/action/): the probes talk to local servers replaying the
+recorded Zabbix 6.0.14 and AdGuard/Portainer stand-in answers (mocks of the services, named so;
+the lab tests run the same code against real ones); the host part is a recorded result. Its
+ActionModule.run runs for real through ansible-runner in tests/unit/test_backend_diagnosis.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,8 @@ from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner i
     CommandRunner,
     CommandTimedOut,
 )
-from ansible_collections.tecrax.ops.plugins.modules import monitoring_host_diagnosis, monitoring_host_local
+from ansible_collections.tecrax.ops.plugins.action import monitoring_host_diagnosis as action
+from ansible_collections.tecrax.ops.plugins.modules import monitoring_host_local
 from unit.diagnosis_inputs import outcomes
 from unit.openssl_pki import Pki
 from unit.recorded_commands import exited
@@ -137,7 +140,7 @@ def test_local_module_refuses_options_and_a_bad_budget(capsys: pytest.CaptureFix
     assert code == 1 and result["msg"].startswith("TECRAX_MODULE_BUDGET_SECONDS must be a whole number")
 
 
-# --- the controller-side module ---------------------------------------------------------------
+# --- the controller-side action ---------------------------------------------------------------
 
 
 class Services:
@@ -173,18 +176,13 @@ def services(pki: Pki) -> Iterator[Services]:
 
 
 def host_result() -> dict[str, Any]:
-    """A registered monitoring_host_local result: the recorded healthy host-local facts."""
+    """A monitoring_host_local result: the recorded healthy host-local facts."""
     return {"changed": False, "observations": {name: outcome for name, outcome in outcomes().items()
                                                if name in HOST_LOCAL}}
 
 
-@pytest.mark.parametrize("check_mode", [False, True])
-def test_healthy_monitoring_host(capsys: pytest.CaptureFixture[str], facts_schema_errors: Any, services: Services,
-                                 check_mode: bool) -> None:
-    code, result = run(monitoring_host_diagnosis, capsys, {"host_observation": host_result(), **services.settings,
-                                                           "_ansible_check_mode": check_mode})
-    assert code == 0 and result["changed"] is False
-    facts = result["facts"]
+def test_healthy_monitoring_host(facts_schema_errors: Any, services: Services) -> None:
+    facts = action.diagnose(services.settings, host_result, 30)
     assert facts_schema_errors(facts, "monitoring_host_diagnosis.v1.schema.json") == []
     assert facts["assessment"] == {"state": "healthy"}
     assert {name: entry["status"] for name, entry in facts["components"].items()} == dict.fromkeys(
@@ -195,33 +193,42 @@ def test_healthy_monitoring_host(capsys: pytest.CaptureFixture[str], facts_schem
     assert len(services.portainer.requests) == 1
 
 
-def test_services_without_settings_are_not_configured(capsys: pytest.CaptureFixture[str]) -> None:
-    code, result = run(monitoring_host_diagnosis, capsys, {"host_observation": host_result()})
-    assert code == 0
-    components = result["facts"]["components"]
+def test_the_probes_run_while_the_host_is_observed(services: Services) -> None:
+    """The host part waits until every probe has asked its service: done one after the other,
+    it would wait forever (bounded here)."""
+    asked = threading.Event()
+
+    def observe_host() -> dict[str, Any]:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (services.zabbix.zabbix.seen and services.resolver.queries
+                                                   and services.portainer.requests):
+            time.sleep(0.01)
+        asked.set()
+        return host_result()
+
+    facts = action.diagnose(services.settings, observe_host, 30)
+    assert asked.is_set() and services.zabbix.zabbix.seen and services.portainer.requests
+    assert facts["assessment"] == {"state": "healthy"}
+
+
+def test_services_without_settings_are_not_configured() -> None:
+    facts = action.diagnose({}, host_result, 30)
+    components = facts["components"]
     for name in ("zabbix_api", "adguard", "portainer"):
         assert (components[name]["status"], components[name]["reasons"]) == ("unavailable", ["not_configured"])
-    assert result["facts"]["assessment"] == {"state": "unavailable", "reasons": [
+    assert facts["assessment"] == {"state": "unavailable", "reasons": [
         "adguard_unavailable", "portainer_unavailable", "zabbix_api_unavailable"]}
 
 
-def test_unreachable_host_still_probes_the_services(capsys: pytest.CaptureFixture[str], services: Services) -> None:
-    unreachable = {"unreachable": True, "changed": False,
-                   "msg": "Failed to connect to the host via ssh: connect to host 198.51.100.7 port 22: Connection refused"}
-    code, result = run(monitoring_host_diagnosis, capsys, {"host_observation": unreachable, **services.settings})
-    assert code == 0
-    facts = result["facts"]
+def test_unreachable_host_still_probes_the_services(services: Services) -> None:
+    facts = action.diagnose(services.settings, lambda: {"unreachable": True}, 30)
     assert facts["scope"]["observed"] == ["zabbix_api", "adguard", "portainer"]
     assert facts["components"]["ntp"]["reasons"] == ["connection_failed"]
-    assert "198.51.100.7" not in json.dumps(facts)
 
 
-def test_a_wrong_ca_is_unavailable_not_unhealthy(capsys: pytest.CaptureFixture[str], services: Services,
-                                                 pki: Pki) -> None:
+def test_a_wrong_ca_is_unavailable_not_unhealthy(services: Services, pki: Pki) -> None:
     settings = {**services.settings, "portainer": {**services.settings["portainer"], "ca_file": str(pki.other_ca_file)}}
-    code, result = run(monitoring_host_diagnosis, capsys, {"host_observation": host_result(), **settings})
-    assert code == 0
-    facts = result["facts"]
+    facts = action.diagnose(settings, host_result, 30)
     assert facts["components"]["portainer"] == {
         "status": "unavailable", "check_intent": "check_portainer_health",
         "facts_contract": "tecrax.portainer_reachability", "assessment_state": "unavailable",
@@ -230,52 +237,50 @@ def test_a_wrong_ca_is_unavailable_not_unhealthy(capsys: pytest.CaptureFixture[s
                                   "component": "portainer", "reason_code": "tls_failed"}]
 
 
-def test_probes_run_side_by_side_within_the_budget(capsys: pytest.CaptureFixture[str], services: Services,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_probe_outliving_the_budget_is_timed_out(services: Services) -> None:
     """Zabbix takes the request and never answers; with a 2 s budget (its own time limit is 60 s)
-    the module reports it timed out, with no facts of its own, while AdGuard and Portainer,
+    the action reports it timed out, with no facts of its own, while AdGuard and Portainer,
     probed at the same time, are observed."""
     hanging = serve_zabbix(FakeZabbix("hang"))
     try:
-        monkeypatch.setenv("TECRAX_MODULE_BUDGET_SECONDS", "2")
         settings = {**services.settings, "zabbix": {"api_url": hanging.url, "timeout_seconds": 60}}
-        code, result = run(monitoring_host_diagnosis, capsys, {"host_observation": host_result(), **settings})
+        facts = action.diagnose(settings, host_result, 2)
     finally:
         hanging.zabbix.release.set()
         hanging.httpd.shutdown()
         hanging.httpd.server_close()
-    assert code == 0
-    components = result["facts"]["components"]
+    components = facts["components"]
     assert (components["zabbix_api"]["reasons"], components["zabbix_api"]["assessment_state"]) == (["timeout"], None)
     assert (components["adguard"]["status"], components["portainer"]["status"]) == ("healthy", "healthy")
 
 
 @pytest.mark.parametrize(
-    ("option", "settings", "message"),
+    ("settings", "message"),
     [
-        ("zabbix", {"api_url": "ftp://zabbix.example.org/api_jsonrpc.php"},
-         "monitoring_host_diagnosis: zabbix.api_url must start with http:// or https://"),
-        ("zabbix", {"api_url": "http://zabbix.example.org/zabbix/api_jsonrpc.php", "api_token_secret_ref": "x"},
-         "monitoring_host_diagnosis: zabbix.api_token_secret_ref is not a known key (known: api_url, ca_file, timeout_seconds)"),
-        ("adguard", {"dns_server": "adguard.example.org", "web_url": "http://192.0.2.10"},
-         "monitoring_host_diagnosis: adguard.dns_server must be an IPv4 or IPv6 address"),
-        ("portainer", {"base_url": "http://portainer.example.org:9000", "ca_file": "/etc/tecrax/ca.pem"},
-         "monitoring_host_diagnosis: portainer.base_url must start with https:// (only verified TLS is used)"),
-        ("portainer", {"base_url": "https://portainer.example.org:9443", "ca_file": "/nonexistent/ca.pem"},
-         "monitoring_host_diagnosis: portainer.ca_file is not a readable file"),
+        ({"zabbix": {"api_url": "ftp://zabbix.example.org/api_jsonrpc.php"}},
+         "zabbix.api_url must start with http:// or https://"),
+        ({"zabbix": {"api_url": "http://zabbix.example.org/zabbix/api_jsonrpc.php", "api_token_secret_ref": "x"}},
+         "zabbix.api_token_secret_ref is not a known key (known: api_url, ca_file, timeout_seconds)"),
+        ({"adguard": {"dns_server": "adguard.example.org", "web_url": "http://192.0.2.10"}},
+         "adguard.dns_server must be an IPv4 or IPv6 address"),
+        ({"portainer": {"base_url": "http://portainer.example.org:9000", "ca_file": "/etc/tecrax/ca.pem"}},
+         "portainer.base_url must start with https:// (only verified TLS is used)"),
+        ({"portainer": {"base_url": "https://portainer.example.org:9443", "ca_file": "/nonexistent/ca.pem"}},
+         "portainer.ca_file is not a readable file"),
+        ({"portainer": "https://portainer.example.org:9443"}, "portainer must be a mapping"),
+        ({"shell": "id"}, "shell is not an option (options: adguard, portainer, zabbix)"),
     ],
 )
-def test_invalid_settings_are_refused_as_by_the_single_modules(capsys: pytest.CaptureFixture[str], option: str,
-                                                               settings: dict[str, Any], message: str) -> None:
-    code, result = run(monitoring_host_diagnosis, capsys, {"host_observation": host_result(), option: settings})
-    assert (code, result["failed"], result["msg"]) == (1, True, message)
-    assert "facts" not in result
+def test_invalid_settings_are_refused_before_anything_runs(settings: dict[str, Any], message: str) -> None:
+    observed: list[str] = []
+    with pytest.raises(action.SettingsRefused) as refused:
+        action.diagnose(settings, lambda: observed.append("host") or host_result(), 30)
+    assert str(refused.value) == message
+    assert observed == []
 
 
-def test_a_ca_file_that_is_no_certificate_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_ca_file_that_is_no_certificate_is_refused(tmp_path: Path) -> None:
     not_pem = tmp_path / "ca.pem"
     not_pem.write_text("not a certificate\n")
-    code, result = run(monitoring_host_diagnosis, capsys, {
-        "host_observation": host_result(),
-        "portainer": {"base_url": "https://portainer.example.org:9443", "ca_file": str(not_pem)}})
-    assert (code, result["msg"]) == (1, "monitoring_host_diagnosis: portainer.ca_file holds no usable PEM CA certificate")
+    with pytest.raises(action.SettingsRefused, match=r"^portainer.ca_file holds no usable PEM CA certificate$"):
+        action.prepared_probes({"portainer": {"base_url": "https://portainer.example.org:9443", "ca_file": str(not_pem)}})
