@@ -23,12 +23,12 @@ from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health im
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import (
     normalize_ntp_server_observation,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync import DAEMON_UNITS
 from ansible_collections.tecrax.ops.plugins.module_utils.services.adguard_facts import observe_adguard
 from ansible_collections.tecrax.ops.plugins.module_utils.services.portainer_facts import observe_portainer
 from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import DnsExchange, HttpExchange
 from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_api import Exchange
 from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_facts import observe_reachability
+from unit.recorded_states import ntp_recorded, security_good_host, security_output
 from unit.service_replay import DNS_REPLIES, dns_reply, exchange_from_raw, http_response
 from unit.zabbix_replay import Replay, recorded
 
@@ -47,27 +47,6 @@ def _inventory(state: str) -> dict[str, Any]:
     return normalize_host_inventory(raw)
 
 
-def _command(directory: Path, name: str) -> dict[str, Any] | None:
-    path = directory / name
-    if not path.exists():
-        return None
-    rc_file = directory / (name + ".rc")
-    rc = int(rc_file.read_text()) if rc_file.exists() else 0
-    return {"rc": None if rc == 127 else rc, "output": path.read_text()}
-
-
-def _ntp_raw(recording: str) -> dict[str, Any]:
-    directory = DATA / "ntp" / recording
-    raw: dict[str, Any] = {"units": {unit: _command(directory, "unit." + unit)
-                                     for units in DAEMON_UNITS.values() for unit in units}}
-    for key, name in (("timedatectl", "timedatectl_show"), ("chrony_tracking", "chronyc_tracking"),
-                      ("chrony_serverstats", "chronyc_serverstats"), ("udp_sockets", "proc_net_udp")):
-        result = _command(directory, name)
-        if result is not None:
-            raw[key] = result
-    return raw
-
-
 NTP_RECORDINGS = {"healthy": "chrony-client-synchronized", "stopped": "chrony-stopped",
                   "no_source": "chrony-client-no-source"}
 NTP_SERVER_RECORDINGS = {"healthy": "chrony-server-local-stratum", "stopped": "chrony-stopped",
@@ -75,14 +54,14 @@ NTP_SERVER_RECORDINGS = {"healthy": "chrony-server-local-stratum", "stopped": "c
 
 
 def _ntp(state: str) -> dict[str, Any]:
-    raw = _ntp_raw(NTP_RECORDINGS.get(state, "chrony-client-synchronized"))
+    raw = ntp_recorded(NTP_RECORDINGS.get(state, "chrony-client-synchronized"))
     if state == "chronyc_missing":
         raw["chrony_tracking"] = {"rc": None, "output": ""}
     return normalize_ntp_local_health(raw)
 
 
 def _ntp_server(state: str) -> dict[str, Any]:
-    return normalize_ntp_server_observation(_ntp_raw(NTP_SERVER_RECORDINGS[state]))
+    return normalize_ntp_server_observation(ntp_recorded(NTP_SERVER_RECORDINGS[state]))
 
 
 DOCKER_RECORDINGS = {"healthy": "running.txt", "stopped": "stopped.txt", "failed": "failed.txt"}
@@ -96,27 +75,13 @@ def _docker(state: str) -> dict[str, Any]:
 
 
 def _host_security(state: str) -> dict[str, Any]:
-    def ok(name: str) -> dict[str, Any]:
-        return {"rc": 0, "out": _text("host_security_posture", name)}
-
-    raw: dict[str, Any] = {
-        "dpkg_status": ok("dpkg-status-installed.txt"),
-        "apt_periodic": ok("apt-periodic-debian-default.txt"),
-        "units": ok("units-enabled.txt"),
-        "apt_simulation": ok("apt-simulate-none.txt"),
-        "package_lists": {"files": 1, "age_seconds": 3600},
-        "randomize_va_space": b"2\n",
-        "dmesg_restrict": b"1\n",
-        "reboot_required": False,
-        "reboot_required_pkgs": None,
-    }
-    if state == "pending":
-        raw["apt_simulation"] = ok("apt-simulate-pending.txt")
-    elif state == "no_lists":
-        raw["package_lists"] = {"files": 0, "age_seconds": None}
-    elif state == "no_apt_get":
-        raw["apt_simulation"] = {"rc": None, "out": b""}
-    return normalize_host_security_posture(raw)
+    changes = {
+        "healthy": {},
+        "pending": {"apt_simulation": security_output("apt-simulate-pending.txt")},
+        "no_lists": {"package_lists": {"files": 0, "age_seconds": None}},
+        "no_apt_get": {"apt_simulation": {"rc": None, "out": b""}},
+    }[state]
+    return normalize_host_security_posture(security_good_host(**changes))
 
 
 def _zabbix(state: str) -> dict[str, Any]:
