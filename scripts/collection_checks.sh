@@ -157,7 +157,11 @@ check_sanity() {
 }
 
 check_lint() {
-    (cd "$STAGE" && ANSIBLE_COLLECTIONS_PATH="$STAGE_ROOT" ansible-lint --profile production --nocolor)
+    # ansible-lint puts ANSIBLE_HOME/collections before the given path: an empty home keeps a
+    # tecrax.ops installed in the user's ~/.ansible from shadowing the staged one.
+    mkdir -p "$WORK/ansible-home"
+    (cd "$STAGE" && ANSIBLE_HOME="$WORK/ansible-home" ANSIBLE_COLLECTIONS_PATH="$STAGE_ROOT" \
+        ansible-lint --profile production --nocolor)
 }
 
 check_build() {

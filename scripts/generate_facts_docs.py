@@ -54,8 +54,8 @@ def rendered(root: Path = REPO_ROOT) -> dict[Path, str]:
                                          for schema in schemas.values())
     envelope_keys = tuple(schemas[ENVELOPE_SCHEMA]["$defs"]["envelope"]["properties"])
     actions = yaml.safe_load((root / CONNECTOR_FILE).read_text(encoding="utf-8"))["connector"]["actions"]
-    declared = {action: (intent_id, intent["passes_when"])
-                for intent_id, (action, _, intent) in generate_profile.declarations(root / "profile").items()}
+    declared = {action: (intent_id, *generate_profile.condition(spec, intent)[:2])
+                for intent_id, (action, spec, intent) in generate_profile.declarations(root / "profile").items()}
     intent_contracts = {}
     for path in sorted((root / "profile" / "intents").glob("*.yaml")):
         intent = yaml.safe_load(path.read_text(encoding="utf-8"))["intent"]
@@ -128,7 +128,7 @@ def _contract(name: str, schema: Mapping[str, Any], actions: Mapping[str, Mappin
     return contract_id, version
 
 
-def _origin(actions: Mapping[str, Mapping[str, Any]], declared: Mapping[str, tuple[str, str]],
+def _origin(actions: Mapping[str, Mapping[str, Any]], declared: Mapping[str, tuple[str, str, str]],
             intents_with_contract: list[str]) -> str:
     """Which module, action and intent return the facts, and what the intent's rule checks."""
     sources = []
@@ -136,8 +136,7 @@ def _origin(actions: Mapping[str, Mapping[str, Any]], declared: Mapping[str, tup
         key = spec["facts_key"]
         source = f"the module `{spec['module']}` (connector action `{action}`, facts key `{key}`"
         if action in declared:
-            intent_id, passes_when = declared[action]
-            path, value, _ = generate_profile.CONDITIONS[passes_when]
+            intent_id, path, value = declared[action]
             source += (f", intent `{intent_id}`); its validation rule `profile/validation_rules/{intent_id}.yaml`"
                        f" passes only when `{key}.{path}` is `{value}`")
         else:

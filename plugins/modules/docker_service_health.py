@@ -162,31 +162,16 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
-    CommandRunner,
-    run_host_observation,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import run_host_observation
 from ansible_collections.tecrax.ops.plugins.module_utils.host.docker_service_health import (
-    UNIT_NAMES,
+    collect_docker_units,
     normalize_docker_service_health,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import show_argv
-
-# No pager or colours (the runner adds the C locale): the output the normalizer parses.
-COMMAND_ENVIRONMENT = {"SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
-
-
-def collect_raw(commands: CommandRunner) -> dict[str, dict[str, object]]:
-    systemctl = commands.find("systemctl")
-    if not systemctl:
-        return {"systemctl_show": {"rc": None, "out": b""}}
-    ended = commands.run(show_argv(systemctl, UNIT_NAMES), environ_update=COMMAND_ENVIRONMENT)
-    return {"systemctl_show": {"rc": ended.rc, "out": ended.stdout}}
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    run_host_observation(module, "docker_service_health", collect_raw, normalize_docker_service_health)
+    run_host_observation(module, "docker_service_health", collect_docker_units, normalize_docker_service_health)
 
 
 if __name__ == "__main__":

@@ -174,39 +174,16 @@ facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
-    CommandRunner,
-    run_host_observation,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import run_host_observation
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import (
-    DAEMONS,
-    daemon_in_charge,
+    collect_local_health,
     normalize_ntp_local_health,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync_collect import (
-    chrony_tracking,
-    collect_unit_states,
-    ntpq_variables,
-    run,
-)
-
-
-def collect_raw(commands: CommandRunner) -> dict:
-    units = collect_unit_states(commands, DAEMONS)
-    raw = {"units": units, "timedatectl": run(commands, "timedatectl", ["show"])}
-    daemon = daemon_in_charge(units)
-    if daemon == "chrony":
-        raw["chrony_tracking"] = chrony_tracking(commands)
-    elif daemon == "ntpd":
-        raw["ntpq"] = ntpq_variables(commands)
-    elif daemon == "systemd_timesyncd":
-        raw["timesync"] = run(commands, "timedatectl", ["show-timesync", "--all"])
-    return raw
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    run_host_observation(module, "ntp_health", collect_raw, normalize_ntp_local_health)
+    run_host_observation(module, "ntp_health", collect_local_health, normalize_ntp_local_health)
 
 
 if __name__ == "__main__":

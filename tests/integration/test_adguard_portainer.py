@@ -12,7 +12,6 @@ the checks run here exactly as they would against the real products.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,20 +68,18 @@ def portainer_targets(address: str, pki: sl.Pki) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def services(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+def services(lab: Any, service_standins: tuple[Any, sl.Pki], tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """The session's stand-in host (tests/integration/conftest.py) and an environment for it."""
     work = tmp_path_factory.mktemp("services")
-    host, pki = sl.boot_services_host(lab, "standins", work / "pki")
-    try:
-        inventory = {**adguard_targets(host.address, pki), **portainer_targets(host.address, pki)}
-        environment = write_environment(work / "environment.yaml", [], known_hosts=lab.known_hosts,
-                                        policy=allow_read_policy(), connector={"inventory": inventory})
-        document = yaml.safe_load(environment.read_text())
-        targets = [*inventory, "portainer-plain-url"]
-        document["environment"]["targets"] = {name: {"type": "host", "criticality": "low"} for name in targets}
-        environment.write_text(yaml.safe_dump(document, sort_keys=False))
-        yield Services(host, pki, environment)
-    finally:
-        lab.stop_host(host)
+    host, pki = service_standins
+    inventory = {**adguard_targets(host.address, pki), **portainer_targets(host.address, pki)}
+    environment = write_environment(work / "environment.yaml", [], known_hosts=lab.known_hosts,
+                                    policy=allow_read_policy(), connector={"inventory": inventory})
+    document = yaml.safe_load(environment.read_text())
+    targets = [*inventory, "portainer-plain-url"]
+    document["environment"]["targets"] = {name: {"type": "host", "criticality": "low"} for name in targets}
+    environment.write_text(yaml.safe_dump(document, sort_keys=False))
+    return Services(host, pki, environment)
 
 
 @pytest.fixture

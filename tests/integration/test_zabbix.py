@@ -48,41 +48,37 @@ class Zabbix:
 
 
 @pytest.fixture(scope="module")
-def zabbix(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zabbix]:
+def zabbix(lab: Any, zabbix_host: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zabbix]:
+    """The session's Zabbix host (tests/integration/conftest.py), seeded for these tests."""
     work = tmp_path_factory.mktemp("zabbix")
-    host = lab.add_host("zabbix", flavor=zl.ZABBIX_FLAVOR)
-    try:
-        api = zl.ZabbixLabApi(host.address)
-        assert api.wait_ready() == "6.0.14"
-        zl.seed_objects(api, host.address)
-        token, wrong_token = api.create_api_token("tecrax-tests"), secrets.token_hex(32)
-        lab_ca, ca_certificate, ca_key = zl.write_test_ca(work, "Tecrax lab CA")
-        other_ca = zl.write_test_ca(work, "Some other CA")[0]
-        zl.enable_https(lab, host, ca_certificate, ca_key)
+    host = zabbix_host
+    api = zl.ZabbixLabApi(host.address)
+    zl.seed_objects(api, host.address)
+    token, wrong_token = api.create_api_token("tecrax-tests"), secrets.token_hex(32)
+    lab_ca, ca_certificate, ca_key = zl.write_test_ca(work, "Tecrax lab CA")
+    other_ca = zl.write_test_ca(work, "Some other CA")[0]
+    zl.enable_https(lab, host, ca_certificate, ca_key)
 
-        secrets_file = work / "secrets.yaml"
-        secrets_file.touch(mode=0o600)
-        secrets_file.write_text(yaml.safe_dump({"secrets": {"zabbix_api_token": token,
-                                                            "zabbix_wrong_token": wrong_token}}))
-        settings = {"api_url": f"http://{host.address}{zl.API_PATH}", "timeout_seconds": 5}
-        https = {**settings, "api_url": f"https://{host.address}{zl.API_PATH}"}
-        inventory = {
-            TARGET: {"connection": "local", "zabbix": {**settings, "api_token_secret_ref": "zabbix_api_token"}},
-            WRONG_TOKEN_TARGET: {"connection": "local",
-                                 "zabbix": {**settings, "api_token_secret_ref": "zabbix_wrong_token"}},
-            HTTPS_TARGET: {"connection": "local", "zabbix": {**https, "ca_file": str(lab_ca),
-                                                              "api_token_secret_ref": "zabbix_api_token"}},
-            OTHER_CA_TARGET: {"connection": "local", "zabbix": {**https, "ca_file": str(other_ca)}},
-        }
-        environment = write_environment(work / "environment.yaml", [], known_hosts=lab.known_hosts,
-                                        policy=allow_read_policy(), connector={"inventory": inventory})
-        document = yaml.safe_load(environment.read_text())
-        document["environment"]["targets"] = {name: {"type": "host", "criticality": "low"} for name in inventory}
-        environment.write_text(yaml.safe_dump(document, sort_keys=False))
-        yield Zabbix(host, token, wrong_token, secrets_file, environment)
-    finally:
-        # A Zabbix host takes longer than the lab's clean-shutdown wait; nothing in it is kept.
-        lab.stop_host(host, force=True)
+    secrets_file = work / "secrets.yaml"
+    secrets_file.touch(mode=0o600)
+    secrets_file.write_text(yaml.safe_dump({"secrets": {"zabbix_api_token": token,
+                                                        "zabbix_wrong_token": wrong_token}}))
+    settings = {"api_url": f"http://{host.address}{zl.API_PATH}", "timeout_seconds": 5}
+    https = {**settings, "api_url": f"https://{host.address}{zl.API_PATH}"}
+    inventory = {
+        TARGET: {"connection": "local", "zabbix": {**settings, "api_token_secret_ref": "zabbix_api_token"}},
+        WRONG_TOKEN_TARGET: {"connection": "local",
+                             "zabbix": {**settings, "api_token_secret_ref": "zabbix_wrong_token"}},
+        HTTPS_TARGET: {"connection": "local", "zabbix": {**https, "ca_file": str(lab_ca),
+                                                          "api_token_secret_ref": "zabbix_api_token"}},
+        OTHER_CA_TARGET: {"connection": "local", "zabbix": {**https, "ca_file": str(other_ca)}},
+    }
+    environment = write_environment(work / "environment.yaml", [], known_hosts=lab.known_hosts,
+                                    policy=allow_read_policy(), connector={"inventory": inventory})
+    document = yaml.safe_load(environment.read_text())
+    document["environment"]["targets"] = {name: {"type": "host", "criticality": "low"} for name in inventory}
+    environment.write_text(yaml.safe_dump(document, sort_keys=False))
+    yield Zabbix(host, token, wrong_token, secrets_file, environment)
 
 
 @pytest.fixture
@@ -259,11 +255,13 @@ def test_stopped_frontend_is_unavailable(lab: Any, zabbix: Zabbix, governed: Gov
 
 def test_stopped_database_is_unhealthy_not_unavailable(lab: Any, zabbix: Zabbix, governed: Governed) -> None:
     """The frontend answers, but with "Error connecting to database.": observed and bad."""
-    lab.stop_service(zabbix.host, "postgresql@*-main.service")
+    database = zl.database_unit(lab, zabbix.host)
+    lab.stop_service(zabbix.host, database)
     try:
         outcome = governed.run(zabbix.environment, REACHABILITY, TARGET)
     finally:
-        lab.start_service(zabbix.host, "postgresql@*-main.service")
+        lab.start_service(zabbix.host, database)
+        zl.ZabbixLabApi(zabbix.host.address).wait_ready()
     failed_validation(outcome, "check_zabbix_container_health.api_not_reachable")
     facts = recorded_facts(outcome, REACHABILITY)
     assert facts["scope"]["observed"] == ["http_endpoint"]

@@ -191,6 +191,13 @@ def provision_zabbix(root: Path) -> None:
 ZABBIX_FLAVOR = Flavor(name="zabbix60", packages=PACKAGES, provision=provision_zabbix, revision=1)
 
 
+def database_unit(lab: Any, host: Any) -> str:
+    """The PostgreSQL cluster unit of the Zabbix host, by name: ``systemctl start`` with a glob
+    matches loaded units only, and a stopped cluster unit need not stay loaded."""
+    version = lab.exec(host, ["ls", "/etc/postgresql"], check=True).stdout.split()[-1]
+    return f"postgresql@{version}-main.service"
+
+
 class ZabbixApiError(RuntimeError):
     """A lab set-up call failed; the message carries Zabbix's error, never credentials."""
 

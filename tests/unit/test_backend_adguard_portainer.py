@@ -117,12 +117,18 @@ def test_bad_settings_are_refused_by_name(no_playbook_runs: list[Any], block: di
 
 
 @pytest.mark.parametrize("service", ["adguard", "portainer"])
-def test_settings_need_the_local_connection(service: str) -> None:
+def test_an_ssh_targets_settings_are_checked_from_the_controller(no_playbook_runs: list[Any], service: str) -> None:
+    """A monitoring host reached over SSH may carry the settings of the services it runs; the
+    check still runs on the controller (local connection), never over SSH on the host."""
     raw = config()
     raw["inventory"]["web-1"][service] = ADGUARD if service == "adguard" else PORTAINER
-    with pytest.raises(ConfigError) as refused:
-        parse_connector_config(raw)
-    assert str(refused.value) == f"inventory.web-1.{service} needs connection: local (the module runs on the controller)"
+    assert parse_connector_config(raw).host_for("web-1").connection == "ssh"
+    backend = build_backend(connector_name="tecrax_ansible", config=raw)
+    backend.invoke(ConnectorRequest("tecrax_ansible", f"{service}_health", "web-1", "observe", {}))
+    (call,) = no_playbook_runs
+    (host,) = call["hosts"]
+    assert host.variables["ansible_connection"] == "local" and "ansible_host" not in host.variables
+    assert call["extravars"][f"tecrax_{service}"]["ca_file"].startswith("/etc/tecrax/")
 
 
 @pytest.mark.parametrize(("action", "service"), [("adguard_health", "adguard"), ("portainer_health", "portainer")])

@@ -1,5 +1,5 @@
-"""The backend side of the network-device slice: per-target `connection: local`, the validated
-`network_device` settings block, and what reaches ansible-runner (no real run here; the lab
+"""The backend side of the network-device slice: the validated `network_device` settings block,
+the module run on the controller (local connection) for any target, and what reaches ansible-runner (no real run here; the lab
 integration test tests/integration/test_network_device.py runs it for real)."""
 
 from __future__ import annotations
@@ -69,8 +69,6 @@ def test_connector_wide_local_connection_keeps_the_settings() -> None:
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"host": "198.51.100.9", "network_device": {"wrapper_path": WRAPPER}},
-         "inventory.sw.network_device needs connection: local"),
         ({"connection": "telnet"}, "inventory.sw.connection must be one of ssh, local"),
         ({"connection": "local", "network_device": "yes"}, "inventory.sw.network_device must be a mapping"),
         ({"connection": "local", "network_device": {"wrapper_path": WRAPPER, "command": "x"}},
@@ -125,6 +123,17 @@ def test_local_target_runs_on_the_controller_with_its_settings(action: str, play
     assert "ansible_host" not in host.variables
     assert "ansible_ssh_private_key_file" not in host.variables
     assert call["extravars"] == {"tecrax_network_device": {"wrapper_path": WRAPPER, "timeout_seconds": 30}}
+
+
+def test_ssh_target_with_device_settings_runs_them_on_the_controller(playbook_runs: list[Any]) -> None:
+    """The wrapper and its settings live on the controller: the module runs there whatever the
+    target's own connection."""
+    config = {**MIXED_CONFIG, "inventory": {"sw": {"host": "198.51.100.9", "network_device": {"wrapper_path": WRAPPER}}}}
+    invoke("network_device_inventory", "sw", config)
+    (call,) = playbook_runs
+    (host,) = call["hosts"]
+    assert host.variables["ansible_connection"] == "local"
+    assert "ansible_host" not in host.variables and "ansible_ssh_private_key_file" not in host.variables
 
 
 def test_ssh_target_of_the_same_connector_still_uses_ssh(playbook_runs: list[Any]) -> None:

@@ -59,6 +59,27 @@ def test_the_digest_follows_a_used_module_utils_and_ignores_another_family(colle
 def test_every_module_records_at_least_the_facts_envelope() -> None:
     modules = tecrax.collection_root() / "plugins" / "modules"
     for module_file in sorted(modules.glob("*.py")):
+        # A module that is documentation only runs as its action plugin.
+        action_plugin = modules.parent / "action" / module_file.name
+        code = action_plugin if action_plugin.is_file() else module_file
         used = {path.relative_to(modules.parent / "module_utils").as_posix()
-                for path in digests.module_utils_used(module_file)}
+                for path in digests.module_utils_used(code)}
         assert "common/facts_envelope.py" in used, module_file.name
+
+
+def test_an_action_plugin_and_the_module_it_runs_on_the_host_are_recorded(collection_copy: Path) -> None:
+    plugins = collection_copy / "plugins"
+    recorded = digests.collection_digests(_action("monitoring_host_diagnosis"))
+    assert recorded["action_plugin_digest"] == "sha256:" + hashlib.sha256(
+        (plugins / "action" / "monitoring_host_diagnosis.py").read_bytes()).hexdigest()
+    assert recorded["host_module_digests"] == {"tecrax.ops.monitoring_host_local": "sha256:" + hashlib.sha256(
+        (plugins / "modules" / "monitoring_host_local.py").read_bytes()).hexdigest()}
+    # Both the controller's code (diagnosis, services) and the host module's (host, ntp) count.
+    for used in ("diagnosis/monitoring_host_diagnosis.py", "host/host_inventory.py"):
+        with (plugins / "module_utils" / used).open("a") as handle:
+            handle.write("# changed\n")
+        digests.module_utils_used.cache_clear()
+        changed = digests.collection_digests(_action("monitoring_host_diagnosis"))["module_utils_digest"]
+        assert changed != recorded["module_utils_digest"], used
+        recorded["module_utils_digest"] = changed
+    assert "action_plugin_digest" not in digests.collection_digests(_action("host_inventory"))

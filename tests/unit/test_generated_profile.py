@@ -54,7 +54,7 @@ def test_a_changed_declaration_makes_exactly_its_files_stale(profile_copy: Path)
     ("action", "changes", "message"),
     [
         ("host_inventory", {"colour": "blue"}, "unknown keys ['colour']"),
-        ("host_inventory", {"passes_when": "green"}, "passes_when must be one of ['complete', 'healthy']"),
+        ("host_inventory", {"passes_when": "green"}, "passes_when must be one of ['complete', 'healthy', 'recorded']"),
         ("ntp_health", {"id": "collect_basic_host_inventory"}, "intent collect_basic_host_inventory is declared by two actions"),
         ("chrony_ntp_server_apply", {"id": "x", "step": "s", "passes_when": "healthy", "title": "t", "summary": "s",
                                      "workflow": "w", "target_kinds": ["host"], "capability": "c", "runbook": "r"},

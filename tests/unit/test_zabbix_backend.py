@@ -178,12 +178,18 @@ def test_bad_zabbix_settings_are_refused_by_name(no_playbook_runs: list[Any], za
     assert no_playbook_runs == []
 
 
-def test_zabbix_settings_need_the_local_connection() -> None:
+def test_zabbix_settings_of_an_ssh_target_are_used_from_the_controller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Zabbix frontend of a monitoring host reached over SSH is still asked from the controller."""
     raw = config({"api_url": "http://zabbix.example.org/zabbix/api_jsonrpc.php"})
     raw["inventory"]["zabbix-01"]["connection"] = "ssh"
     raw["inventory"]["zabbix-01"]["host"] = "198.51.100.8"
-    with pytest.raises(ConfigError, match=r"inventory.zabbix-01.zabbix needs connection: local"):
-        parse_connector_config(raw)
+    assert parse_connector_config(raw).host_for("zabbix-01").connection == "ssh"
+    calls: list[Any] = []
+    monkeypatch.setattr(backend_runtime, "run_playbook", lambda **kwargs: calls.append(kwargs))
+    build_backend(connector_name="tecrax_ansible", config=raw).invoke(
+        ConnectorRequest("tecrax_ansible", "zabbix_api_reachability", "zabbix-01", "observe", {}))
+    (call,) = calls
+    assert call["hosts"][0].variables["ansible_connection"] == "local"
 
 
 def test_valid_settings_are_normalized() -> None:

@@ -14,18 +14,23 @@ Assessment (from ``docker.service`` alone; ``docker.socket`` is reported, not ju
 - ``unknown``: only ``docker.socket`` could be observed;
 - ``unavailable``: nothing could be observed (no systemctl, systemd not running, output
   that does not parse).
+
+``collect_docker_units`` runs that ``systemctl show`` on the managed host (here rather than in
+the module, so that one module can make several observations: monitoring_host_local).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     build_facts,
     raw_text,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import (
     parse_unit_states,
+    show_argv,
     unknown_unit_state,
 )
 
@@ -54,6 +59,18 @@ _ACTIVE_REASONS = {
     "activating": "docker_activating",
     "deactivating": "docker_deactivating",
 }
+
+# No pager or colours (the runner adds the C locale): the output the normalizer parses.
+COMMAND_ENVIRONMENT = {"SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
+
+
+def collect_docker_units(commands: CommandRunner) -> dict[str, dict[str, object]]:
+    """The raw input of ``normalize_docker_service_health``, read on this host."""
+    systemctl = commands.find("systemctl")
+    if not systemctl:
+        return {"systemctl_show": {"rc": None, "out": b""}}
+    ended = commands.run(show_argv(systemctl, UNIT_NAMES), environ_update=COMMAND_ENVIRONMENT)
+    return {"systemctl_show": {"rc": ended.rc, "out": ended.stdout}}
 
 
 def normalize_docker_service_health(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,18 +1,23 @@
 # Copyright: Tecrax developers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Normalizer of the ``tecrax.basic_host_inventory`` 1.0 facts contract.
+"""Normalizer of the ``tecrax.basic_host_inventory`` 1.0 facts contract, and its collection.
 
 ``normalize_host_inventory`` turns seven raw observations of a Linux host into bounded facts.
 It is pure and total: any input gives schema-valid facts, and an observation that is missing
 or does not parse is reported in ``scope``/``coverage`` instead of raising.
+``collect_host_inventory`` makes those observations on the managed host (here rather than in
+the module, so that one module can make several observations: monitoring_host_local).
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import re
+import socket
 from typing import Any, Callable, Mapping
 
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner, read_bounded
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_SAFE_INT,
     UNKNOWN,
@@ -70,6 +75,57 @@ _DF_SIGNED = re.compile(r"(?:-?[0-9]+|-)\Z")
 _DF_CAPACITY = re.compile(r"(?:[0-9]+%|-)\Z")
 _DOUBLE_QUOTE_ESCAPES = "\"\\$`"
 _OS_RELEASE_KEYS = ("ID", "VERSION_ID", "PRETTY_NAME")
+
+OS_RELEASE_PATHS = ("/etc/os-release", "/usr/lib/os-release")
+HOSTNAME_PATH = "/proc/sys/kernel/hostname"
+
+
+def read_os_release() -> bytes | None:
+    for path in OS_RELEASE_PATHS:
+        data = read_bounded(path)
+        if data is not None:
+            return data
+    return None
+
+
+def read_kernel() -> str | None:
+    try:
+        uname = os.uname()
+    except OSError:
+        return None
+    return "%s %s %s" % (uname.sysname, uname.release, uname.machine)
+
+
+def read_hostname() -> str | bytes | None:
+    try:
+        name = socket.gethostname()
+    except OSError:
+        name = ""
+    return name or read_bounded(HOSTNAME_PATH)
+
+
+def read_df(commands: CommandRunner) -> bytes | None:
+    df = commands.find("df")
+    if not df:
+        return None
+    # The runner's C locale keeps the header and numbers in the format the normalizer parses.
+    ended = commands.run([df, "-P", "-k", "/"])
+    if ended.rc != 0:
+        return None
+    return ended.stdout
+
+
+def collect_host_inventory(commands: CommandRunner) -> dict[str, str | bytes | None]:
+    """The raw input of ``normalize_host_inventory``, read on this host."""
+    return {
+        "os_release": read_os_release(),
+        "kernel": read_kernel(),
+        "hostname": read_hostname(),
+        "uptime": read_bounded("/proc/uptime"),
+        "loadavg": read_bounded("/proc/loadavg"),
+        "df": read_df(commands),
+        "meminfo": read_bounded("/proc/meminfo"),
+    }
 
 
 def normalize_host_inventory(raw: Mapping[str, str | bytes | None]) -> dict[str, Any]:

@@ -30,13 +30,19 @@ installed, security updates pending, ASLR below 2, dmesg not restricted, reboot 
 with one reason per finding, even if other observations are missing; otherwise ``healthy``
 when every observation was made, ``unknown`` when some were not, and ``unavailable`` when
 none was. Non-security updates are counted but do not degrade the host.
+
+``collect_security_posture`` makes the observations on the managed host (here rather than in
+the module, so that one module can make several observations: monitoring_host_local).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from typing import Any, Mapping
 
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner, read_bounded
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     MAX_RAW_BYTES,
     bounded_text,
@@ -47,6 +53,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope i
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import (
     parse_unit_states,
+    show_argv,
     unknown_unit_state,
 )
 
@@ -84,6 +91,93 @@ _SUMMARY = re.compile(r"([0-9]+) upgraded, [0-9]+ newly installed, [0-9]+ to rem
 # "Inst NAME [INSTALLED] (CANDIDATE ARCHIVE[, ARCHIVE...] [ARCH])": only upgrades carry
 # the installed version in brackets; new installs do not.
 _UPGRADE = re.compile(r"Inst \S+ \[[^\]]*\] \(\S+ ([^)]*)\)")
+
+
+# --- collection on the host ----------------------------------------------------------------
+
+# The runner adds the C locale.
+COMMAND_ENVIRONMENT = {"LANGUAGE": "", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
+# No lock is taken or waited for, and apt's binary caches are built in memory instead of
+# being (re)written under /var/cache/apt: the simulation changes nothing on the host.
+APT_SIMULATION = ("-s", "-q",
+                  "-o", "Debug::NoLocking=true",
+                  "-o", "Dir::Cache::pkgcache=",
+                  "-o", "Dir::Cache::srcpkgcache=",
+                  "dist-upgrade")
+APT_LISTS = "/var/lib/apt/lists"
+MAX_LIST_ENTRIES = 10000
+RANDOMIZE_VA_SPACE = "/proc/sys/kernel/randomize_va_space"
+DMESG_RESTRICT = "/proc/sys/kernel/dmesg_restrict"
+REBOOT_REQUIRED = "/var/run/reboot-required"
+REBOOT_REQUIRED_PKGS = "/var/run/reboot-required.pkgs"
+
+
+def probe(commands: CommandRunner, binary: str, argv: list[str], max_bytes: int = MAX_RAW_BYTES
+          ) -> dict[str, object]:
+    """Run one command; ``rc`` is ``None`` when the binary is not on the host."""
+    path = commands.find(binary)
+    if not path:
+        return {"rc": None, "out": b""}
+    ended = commands.run([path] + argv, environ_update=COMMAND_ENVIRONMENT, max_output_bytes=max_bytes)
+    return {"rc": ended.rc, "out": ended.stdout}
+
+
+def systemd_units(commands: CommandRunner) -> dict[str, object]:
+    path = commands.find("systemctl")
+    if not path:
+        return {"rc": None, "out": b""}
+    ended = commands.run(show_argv(path, UNITS), environ_update=COMMAND_ENVIRONMENT)
+    return {"rc": ended.rc, "out": ended.stdout}
+
+
+def package_lists(now: float) -> dict[str, int | None] | None:
+    """Package index files apt has downloaded and the age of the newest; None if unreadable."""
+    files = 0
+    newest = None
+    try:
+        with os.scandir(APT_LISTS) as entries:
+            for count, entry in enumerate(entries):
+                if count >= MAX_LIST_ENTRIES:
+                    break
+                if "_Packages" not in entry.name or not entry.is_file(follow_symlinks=False):
+                    continue
+                files += 1
+                mtime = entry.stat(follow_symlinks=False).st_mtime
+                newest = mtime if newest is None else max(newest, mtime)
+    except FileNotFoundError:
+        return {"files": 0, "age_seconds": None}
+    except OSError:
+        return None
+    age = None if newest is None else max(0, int(now - newest))
+    return {"files": files, "age_seconds": age}
+
+
+def marker_present(path: str) -> bool | None:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return None
+    return True
+
+
+def collect_security_posture(commands: CommandRunner) -> dict[str, object]:
+    """The raw input of ``normalize_host_security_posture``, read on this host."""
+    return {
+        "dpkg_status": probe(commands, "dpkg-query", ["-W", "-f=${db:Status-Status}\\n", PACKAGE]),
+        "apt_periodic": probe(commands, "apt-config", ["dump", "APT::Periodic"]),
+        "units": systemd_units(commands),
+        "apt_simulation": probe(commands, "apt-get", list(APT_SIMULATION), MAX_APT_BYTES + 1),
+        "package_lists": package_lists(time.time()),
+        "randomize_va_space": read_bounded(RANDOMIZE_VA_SPACE),
+        "dmesg_restrict": read_bounded(DMESG_RESTRICT),
+        "reboot_required": marker_present(REBOOT_REQUIRED),
+        "reboot_required_pkgs": read_bounded(REBOOT_REQUIRED_PKGS),
+    }
+
+
+# --- normalization -------------------------------------------------------------------------
 
 
 def normalize_host_security_posture(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,13 +21,16 @@ or reference clock; ``degraded`` = synchronized, but only to the host's own cloc
 or the one in charge is not synchronized; ``unknown`` = the daemon in charge runs but its
 status could not be read; ``unavailable`` = the unit states could not be read.
 
-Pure and total: any input gives schema-valid facts.
+Pure and total: any input gives schema-valid facts. ``collect_local_health`` makes the raw observations on
+the managed host (here rather than in the module, so that one module can make several
+observations: monitoring_host_local).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     UNKNOWN,
     build_facts,
@@ -41,6 +44,12 @@ from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync import (
     parse_ntpq_variables,
     parse_timedatectl_show,
     parse_timesync_show,
+)
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync_collect import (
+    chrony_tracking,
+    collect_unit_states,
+    ntpq_variables,
+    run,
 )
 
 CONTRACT_ID = "tecrax.ntp_local_health"
@@ -65,6 +74,21 @@ NON_CLAIMS = (
 def daemon_in_charge(units: object) -> str | None:
     """The running daemon whose status decides (used by the module before collecting it)."""
     return first_active_daemon(units, DAEMONS)
+
+
+def collect_local_health(commands: CommandRunner) -> dict[str, Any]:
+    """The raw input of ``normalize_ntp_local_health``, read on this host: every daemon's unit
+    state and ``timedatectl show``, then the status of the daemon in charge only."""
+    units = collect_unit_states(commands, DAEMONS)
+    raw = {"units": units, "timedatectl": run(commands, "timedatectl", ["show"])}
+    daemon = daemon_in_charge(units)
+    if daemon == "chrony":
+        raw["chrony_tracking"] = chrony_tracking(commands)
+    elif daemon == "ntpd":
+        raw["ntpq"] = ntpq_variables(commands)
+    elif daemon == "systemd_timesyncd":
+        raw["timesync"] = run(commands, "timedatectl", ["show-timesync", "--all"])
+    return raw
 
 
 def normalize_ntp_local_health(raw: Mapping[str, Any]) -> dict[str, Any]:

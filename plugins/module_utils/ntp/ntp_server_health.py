@@ -21,13 +21,16 @@ runs but its status or the sockets could not be read; ``unavailable`` = the unit
 could not be read. A server whose only reference is its own clock (chrony ``local``) can be
 healthy: ``reference_kind`` says so.
 
-Pure and total: any input gives schema-valid facts.
+Pure and total: any input gives schema-valid facts. ``collect_server_observation`` makes the
+raw observations on the managed host (here rather than in the module, so that one module can
+make several observations: monitoring_host_local).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     UNKNOWN,
     build_facts,
@@ -42,6 +45,13 @@ from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync import (
     parse_chrony_tracking,
     parse_ntpq_variables,
     parse_udp_listening,
+)
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync_collect import (
+    chrony_serverstats,
+    chrony_tracking,
+    collect_unit_states,
+    ntpq_variables,
+    read_udp_sockets,
 )
 
 CONTRACT_ID = "tecrax.ntp_server_observation"
@@ -59,6 +69,20 @@ NON_CLAIMS = (
 def server_daemon(units: object) -> str | None:
     """The running NTP daemon the module collects status from (chrony before ntpd)."""
     return first_active_daemon(units, DAEMONS)
+
+
+def collect_server_observation(commands: CommandRunner) -> dict[str, Any]:
+    """The raw input of ``normalize_ntp_server_observation``, read on this host: the NTP
+    daemons' unit states and the port-123 sockets, then the running daemon's status only."""
+    units = collect_unit_states(commands, DAEMONS)
+    raw = {"units": units, "udp_sockets": read_udp_sockets()}
+    daemon = server_daemon(units)
+    if daemon == "chrony":
+        raw["chrony_tracking"] = chrony_tracking(commands)
+        raw["chrony_serverstats"] = chrony_serverstats(commands)
+    elif daemon == "ntpd":
+        raw["ntpq"] = ntpq_variables(commands)
+    return raw
 
 
 def normalize_ntp_server_observation(raw: Mapping[str, Any]) -> dict[str, Any]:

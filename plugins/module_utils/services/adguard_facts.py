@@ -19,13 +19,16 @@ NXDOMAIN, SERVFAIL or an unparsable one) or an HTTP status. Then:
 - ``unavailable`` (could not observe) when nothing is known to be bad but a surface did not
   answer: DNS timeout, ICMP port unreachable (``connection_refused``), network error; HTTP
   connection refused or failed, timeout, a TLS failure, or a reply that is not HTTP.
+
+``adguard_probe`` checks a target's settings and returns the check itself (the DNS query and
+the GET, then ``observe_adguard``), for the adguard_health module and the diagnosis module.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
-from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import RCODE_NOERROR, parse_reply
+from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import RCODE_NOERROR, build_query, parse_reply
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import build_facts, clamp_int
 from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
     DNS_FAILURES,
@@ -36,6 +39,15 @@ from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes
     TRANSPORT_ERROR,
     DnsExchange,
     HttpExchange,
+    dns_exchange,
+    http_get,
+    new_query_id,
+    tls_context,
+)
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import (
+    adguard_settings,
+    parse_web_url,
+    readable_ca_file,
 )
 
 CONTRACT = "tecrax.adguard_reachability"
@@ -153,3 +165,22 @@ def observe_adguard(dns_exchange: Any, txid: Any, query_name: Any, login_exchang
         reasons=[reason for _name, _seen, reason in surfaces if reason], non_claims=NON_CLAIMS,
         payload={"dns": dns, "login_page": login},
     )
+
+
+def adguard_probe(settings: Any) -> Callable[[], Dict[str, Any]]:
+    """The AdGuard Home check for ``settings`` (the keys of ``adguard_settings``): checked and
+    prepared now, before any I/O (raises ``EndpointOptionError`` or ``TlsSetupError`` naming
+    the option), run when called (one DNS exchange, one GET; never raises)."""
+    checked = adguard_settings(settings)
+    endpoint = parse_web_url(checked["web_url"], "web_url")
+    context = tls_context(readable_ca_file(checked["ca_file"])) if endpoint.scheme == "https" else None
+    timeout = checked["timeout_seconds"]
+
+    def observe() -> Dict[str, Any]:
+        txid = new_query_id()
+        dns = dns_exchange(checked["dns_server"], checked["dns_port"], build_query(checked["query_name"], txid),
+                           txid, timeout)
+        login = http_get(endpoint, LOGIN_PATH, context, timeout, MAX_LOGIN_BODY_BYTES, accept="text/html")
+        return observe_adguard(dns, txid, checked["query_name"], login, endpoint.scheme)
+
+    return observe

@@ -8,6 +8,8 @@ flags); only ``Version`` is kept. ``InstanceID`` identifies the installation and
 as is everything else in the body.
 
 ``observe_portainer`` is pure and total: any exchange gives a valid facts object.
+``portainer_probe`` checks a target's settings and returns the check itself (the GET, then
+``observe_portainer``), for the portainer_health module and the diagnosis module.
 
 - ``healthy``: HTTP 200 over verified TLS with a JSON object whose ``Version`` is a version.
 - ``unhealthy`` (observed and bad): an answer came back over verified TLS but it is not that
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import UNKNOWN, build_facts
 from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
@@ -31,6 +33,13 @@ from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes
     TLS_REQUIRED,
     TRANSPORT_ERROR,
     HttpExchange,
+    http_get,
+    tls_context,
+)
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import (
+    parse_web_url,
+    portainer_settings,
+    readable_ca_file,
 )
 
 CONTRACT = "tecrax.portainer_reachability"
@@ -110,3 +119,19 @@ def observe_portainer(exchange: Any) -> Dict[str, Any]:
         CONTRACT, requested=REQUESTED, observed=observed, blockers=reasons, assessment=assessment,
         reasons=reasons, non_claims=NON_CLAIMS, payload=payload,
     )
+
+
+def portainer_probe(settings: Any) -> Callable[[], Dict[str, Any]]:
+    """The Portainer check for ``settings`` (the keys of ``portainer_settings``): checked and
+    prepared now, before any I/O (raises ``EndpointOptionError`` or ``TlsSetupError`` naming
+    the option), run when called (one GET over verified TLS; never raises)."""
+    checked = portainer_settings(settings)
+    endpoint = parse_web_url(checked["base_url"], "base_url", https_only=True)
+    context = tls_context(readable_ca_file(checked["ca_file"]))
+
+    def observe() -> Dict[str, Any]:
+        exchange = http_get(endpoint, STATUS_PATH, context, checked["timeout_seconds"], MAX_STATUS_BYTES,
+                            accept="application/json")
+        return observe_portainer(exchange)
+
+    return observe

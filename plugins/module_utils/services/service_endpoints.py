@@ -12,6 +12,7 @@ the option, never its value.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
@@ -130,6 +131,14 @@ def check_ca_file(endpoint: WebEndpoint, ca_file: object, url_option: str, ca_op
     if ca_file is not None:
         raise EndpointOptionError("%s is only used with an https %s" % (ca_option, url_option))
     return None
+
+
+def readable_ca_file(path: str, option: str = "ca_file") -> str:
+    """``path`` when it is a readable file on the host running the module (checked before any
+    connection is made, so a missing CA file is an option error, not a TLS failure)."""
+    if not (os.path.isfile(path) and os.access(path, os.R_OK)):
+        raise EndpointOptionError("%s is not a readable file" % option)
+    return path
 
 
 def parse_dns_server(value: object, option: str = "dns_server") -> str:

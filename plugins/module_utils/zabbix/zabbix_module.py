@@ -1,21 +1,27 @@
 # Copyright: Tecrax developers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""What the three Zabbix modules share: their options and the checks of those options."""
+"""What the three Zabbix modules share: their options and the checks of those options.
+
+``reachability_probe`` is the reachability check for a target's settings, prepared (options
+checked, before any I/O) and run when called: for zabbix_api_reachability and the diagnosis
+module.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import exit_with_facts
 from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_api import (
     ZabbixOptionError,
+    api_settings,
     check_timeout,
     parse_endpoint,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_facts import Call
+from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_facts import Call, observe_reachability
 from ansible_collections.tecrax.ops.plugins.module_utils.zabbix.zabbix_transport import ZabbixClient
 
 ENDPOINT_OPTIONS: Dict[str, Any] = {
@@ -49,17 +55,31 @@ def run_observation(observe: Observe, name: str, authenticated: bool) -> None:
     try:
         if authenticated and params.get("api_token_file") is not None:
             credential = read_token_file(params["api_token_file"])
-        endpoint = parse_endpoint(params["api_url"], params["ca_file"])
-        timeout = check_timeout(params["timeout_seconds"])
+        client, scheme = open_client(params["api_url"], params["ca_file"], params["timeout_seconds"], credential)
         if authenticated and (not isinstance(credential, str) or not _CREDENTIAL.match(credential)):
             raise ZabbixOptionError("api_token must be 16 to 512 printable characters without blanks")
-        if params["ca_file"] is not None and not (
-                os.path.isfile(params["ca_file"]) and os.access(params["ca_file"], os.R_OK)):
-            raise ZabbixOptionError("ca_file is not a readable file")
     except ZabbixOptionError as exc:
         module.fail_json(msg="%s: %s" % (name, exc))
-    client = ZabbixClient(endpoint, params["ca_file"], timeout, credential)
-    exit_with_facts(module, name, lambda: observe(client.call, endpoint.scheme))
+    exit_with_facts(module, name, lambda: observe(client.call, scheme))
+
+
+def open_client(api_url: Any, ca_file: Any, timeout_seconds: Any,
+                credential: Optional[str] = None) -> Tuple[ZabbixClient, str]:
+    """A client of a checked endpoint and its scheme; raises ``ZabbixOptionError`` (naming
+    the option) before any connection is made."""
+    endpoint = parse_endpoint(api_url, ca_file)
+    timeout = check_timeout(timeout_seconds)
+    if ca_file is not None and not (os.path.isfile(ca_file) and os.access(ca_file, os.R_OK)):
+        raise ZabbixOptionError("ca_file is not a readable file")
+    return ZabbixClient(endpoint, ca_file, timeout, credential), endpoint.scheme
+
+
+def reachability_probe(settings: Mapping[str, Any]) -> Callable[[], Dict[str, Any]]:
+    """The unauthenticated ``apiinfo.version`` check for ``settings`` (the keys of
+    ``api_settings``), checked now and run when called (never raises)."""
+    checked = api_settings(settings)
+    client, scheme = open_client(checked["api_url"], checked.get("ca_file"), checked["timeout_seconds"])
+    return lambda: observe_reachability(client.call, scheme)
 
 
 def read_token_file(path: str) -> str:

@@ -3,8 +3,11 @@
 ``profile/connectors/tecrax_ansible.yaml`` is the single source: each action names the module
 it runs, the facts contract and schema it must return, the shared-state key its facts are
 lifted to, whether it mutates, and which per-target values of the connector configuration
-(``inputs``) the playbook receives as extra vars ``tecrax_<input>``. The playbook is always
-``playbooks/<action>.yml``. The same file declares those inputs once (``inputs`` and
+(``inputs``, and ``optional_inputs`` the playbook does without) it receives as extra vars
+``tecrax_<input>``. The playbook is always ``playbooks/<action>.yml``. An action that needs a
+controller-side input (``controller: true``) runs on the controller whatever the target's
+connection; one that only takes such inputs as optional runs on the target (its playbook
+delegates the controller part). The same file declares those inputs once (``inputs`` and
 ``secret_inputs`` beside ``actions``): which module_utils function checks each, and how.
 """
 
@@ -76,10 +79,17 @@ class ActionSpec:
     facts_key: str
     mutating: bool
     inputs: tuple[str, ...] = ()
+    optional_inputs: tuple[str, ...] = ()
 
     @property
     def playbook(self) -> str:
         return f"playbooks/{self.name}.yml"
+
+    def runs_on_controller(self, catalog: InputCatalog) -> bool:
+        """Whether the module runs on the controller (local connection) for any target: it
+        needs a setting that only the controller uses (a service URL and its CA file, a
+        wrapper path)."""
+        return any(name in catalog.inputs and catalog.inputs[name].controller for name in self.inputs)
 
 
 def _connector_document(profile_root: Path) -> Mapping[str, Any]:
@@ -135,7 +145,8 @@ def _secret_input(name: Any, spec: Any, inputs: Mapping[str, InputSpec]) -> Secr
 
 def load_action_catalog(profile_root: Path) -> dict[str, ActionSpec]:
     connector = _connector_document(profile_root)
-    known_inputs = load_input_catalog(profile_root).names()
+    input_catalog = load_input_catalog(profile_root)
+    known_inputs = input_catalog.names()
     actions = connector.get("actions")
     if not isinstance(actions, Mapping) or not actions:
         raise ActionCatalogError(f"{CONNECTOR_FILE} declares no actions")
@@ -143,6 +154,8 @@ def load_action_catalog(profile_root: Path) -> dict[str, ActionSpec]:
     catalog: dict[str, ActionSpec] = {}
     for name, spec in actions.items():
         catalog[name] = _action(name, spec, known_inputs)
+        if set(catalog[name].optional_inputs) & set(input_catalog.secrets):
+            raise ActionCatalogError(f"action {name}: a secret input cannot be optional")
     if capabilities != set(catalog):
         raise ActionCatalogError(f"{CONNECTOR_FILE}: capabilities and actions differ")
     return catalog
@@ -168,15 +181,19 @@ def _action(name: Any, spec: Any, known_inputs: frozenset[str]) -> ActionSpec:
         raise ActionCatalogError(f"action {name}: facts_key must be a snake_case name")
     if not isinstance(mutating, bool):
         raise ActionCatalogError(f"action {name}: mutating must be true or false")
-    return ActionSpec(name, module, contract, schema, facts_key, mutating, _inputs(name, spec.get("inputs", []), known_inputs))
+    inputs = _inputs(name, "inputs", spec.get("inputs", []), known_inputs)
+    optional = _inputs(name, "optional_inputs", spec.get("optional_inputs", []), known_inputs)
+    if set(inputs) & set(optional):
+        raise ActionCatalogError(f"action {name}: an input cannot be both required and optional")
+    return ActionSpec(name, module, contract, schema, facts_key, mutating, inputs, optional)
 
 
-def _inputs(name: str, inputs: Any, known_inputs: frozenset[str]) -> tuple[str, ...]:
+def _inputs(name: str, key: str, inputs: Any, known_inputs: frozenset[str]) -> tuple[str, ...]:
     if (
         not isinstance(inputs, list)
         or not all(isinstance(item, str) and item in known_inputs for item in inputs)
         or len(set(inputs)) != len(inputs)
     ):
         known = ", ".join(sorted(known_inputs))
-        raise ActionCatalogError(f"action {name}: inputs must be a list of distinct names among: {known}")
+        raise ActionCatalogError(f"action {name}: {key} must be a list of distinct names among: {known}")
     return tuple(inputs)

@@ -190,17 +190,15 @@ def _inventory(raw: Any, connection: str, inputs: InputCatalog) -> dict[str, Inv
             python_interpreter=optional_absolute_path(
                 spec.get("python_interpreter"), f"inventory.{target}.python_interpreter"
             ),
-            inputs={name: _input_value(declared, spec[name], f"inventory.{target}", local)
+            inputs={name: _input_value(declared, spec[name], f"inventory.{target}")
                     for name, declared in inputs.inputs.items() if spec.get(name) is not None},
         )
     return hosts
 
 
-def _input_value(declared: InputSpec, value: Any, prefix: str, local: bool) -> Any:
+def _input_value(declared: InputSpec, value: Any, prefix: str) -> Any:
     """One declared input of a target, checked by the collection function it names."""
     key = f"{prefix}.{declared.name}"
-    if declared.controller and not local:
-        raise ConfigError(f"{key} needs connection: local (the module runs on the controller)")
     if not declared.block:
         try:
             checked = declared.check(value)

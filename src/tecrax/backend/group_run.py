@@ -56,6 +56,7 @@ from tecrax.backend.runtime import (
     _module_result,
     _scrub,
     _ssh_args,
+    _where_it_runs,
 )
 
 NOT_RUN = "not_run"
@@ -135,13 +136,14 @@ def run_group_step(
     members: tuple[str, ...],
 ) -> ConnectorResponse:
     """Run ``action`` over ``members`` (the group's, or the subset a rollback restores)."""
-    secrets = load_input_catalog(backend._profile_path()).secrets
+    catalog = load_input_catalog(backend._profile_path())
+    secrets = catalog.secrets
     if any(name in secrets for name in action.inputs):
         raise Failure(UNSUPPORTED,
                       f"action {action.name} takes a secret input: run it per target, not on group {group.name}")
     if not (collection_root() / action.playbook).is_file():
         raise Failure(UNSUPPORTED, f"the bundled collection has no playbook for {action.name}")
-    hosts = {member: config.host_for(member) for member in members}
+    hosts = {member: _where_it_runs(action, catalog, config.host_for(member)) for member in members}
     inputs = {member: _action_inputs(action, host, member, secrets) for member, host in hosts.items()}
     timeout = _effective_limit(request, "timeout_seconds", config.timeout_seconds)
     max_output = _effective_limit(request, "max_output_bytes", config.max_output_bytes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,13 @@ from rexecop.connectors import ConnectorRequest, ConnectorResponse
 from tecrax import __version__, collection_root
 from tecrax.backend import progress
 from tecrax.backend.approval import approval_of_running_operation
-from tecrax.backend.actions import ActionCatalogError, ActionSpec, load_action_catalog, load_input_catalog
+from tecrax.backend.actions import (
+    ActionCatalogError,
+    ActionSpec,
+    InputCatalog,
+    load_action_catalog,
+    load_input_catalog,
+)
 from tecrax.backend.config import ConfigError, ConnectorConfig, optional_absolute_path, parse_connector_config
 from tecrax.backend.digests import collection_digests
 from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest
@@ -122,8 +128,9 @@ class AnsibleBackend:
             group = self._group_step(request, action, config, target)
             if group is not None:
                 return group
-        host = self._run_host(config, target)
-        extravars = _action_inputs(action, host, target, load_input_catalog(self._profile_path()).secrets)
+        inputs = load_input_catalog(self._profile_path())
+        host = _where_it_runs(action, inputs, self._run_host(config, target))
+        extravars = _action_inputs(action, host, target, inputs.secrets)
         secrets = self._secret_inputs(action, host, target)
         try:
             return self._run_action(request, action, config, host, target, extravars, secrets)
@@ -396,15 +403,26 @@ def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
     raise Failure(TRANSIENT, f"playbook run ended {run.status} without a result for {target}")
 
 
+def _where_it_runs(action: ActionSpec, inputs: InputCatalog, host: Any) -> Any:
+    """The host entry the run uses: the target's own, or the controller (local connection)
+    for an action whose module only talks to services from the controller."""
+    if action.runs_on_controller(inputs) and host.connection != "local":
+        return replace(host, host="localhost", connection="local", python_interpreter=None)
+    return host
+
+
 def _action_inputs(action: ActionSpec, host: Any, target: str, secrets: Mapping[str, Any]) -> dict[str, Any]:
     """Extra vars ``tecrax_<input>`` for the action's declared inputs, from the target's
-    already validated inventory entry; a missing one refuses the step before Ansible runs.
-    Secret inputs are resolved separately (AnsibleBackend._secret_inputs)."""
+    already validated inventory entry; a missing one refuses the step before Ansible runs
+    (a missing optional one is left out). Secret inputs are resolved separately
+    (AnsibleBackend._secret_inputs)."""
     extravars: dict[str, Any] = {}
-    for name in action.inputs:
+    for name in action.inputs + action.optional_inputs:
         if name in secrets:
             continue
         value = host.inputs.get(name)
+        if value is None and name in action.optional_inputs:
+            continue
         if value is None:
             raise Failure(
                 VALIDATION_FAILED,

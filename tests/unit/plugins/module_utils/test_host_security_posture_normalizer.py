@@ -18,6 +18,9 @@ from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope i
     canonical_json,
 )
 
+from unit.recorded_states import security_good_host as good_host
+from unit.recorded_states import security_output as ok
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "host_security_posture"
 SCHEMA = "host_security_posture.v1.schema.json"
 ALL = ["unattended_upgrades", "pending_updates", "aslr", "dmesg_restrict", "reboot_required"]
@@ -25,27 +28,6 @@ ALL = ["unattended_upgrades", "pending_updates", "aslr", "dmesg_restrict", "rebo
 
 def read(name: str) -> str:
     return (DATA / name).read_text(encoding="utf-8")
-
-
-def ok(name: str) -> dict[str, Any]:
-    return {"rc": 0, "out": read(name)}
-
-
-def good_host(**changes: Any) -> dict[str, Any]:
-    """Recorded observations of a host that should be assessed healthy, with ``changes``."""
-    raw: dict[str, Any] = {
-        "dpkg_status": ok("dpkg-status-installed.txt"),
-        "apt_periodic": ok("apt-periodic-debian-default.txt"),
-        "units": ok("units-enabled.txt"),
-        "apt_simulation": ok("apt-simulate-none.txt"),
-        "package_lists": {"files": 1, "age_seconds": 3600},
-        "randomize_va_space": b"2\n",
-        "dmesg_restrict": b"1\n",
-        "reboot_required": False,
-        "reboot_required_pkgs": None,
-    }
-    raw.update(changes)
-    return raw
 
 
 def test_recorded_good_host_is_complete_and_healthy(facts_schema_errors: Any) -> None:

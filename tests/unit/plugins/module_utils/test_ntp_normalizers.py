@@ -7,7 +7,6 @@ Provenance of the data files: tests/unit/data/ntp/README.md.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,42 +33,16 @@ from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health i
     normalize_ntp_server_observation,
     server_daemon,
 )
+from unit.recorded_states import NTP_DATA, NTP_UNITS
+from unit.recorded_states import ntp_command as command
+from unit.recorded_states import ntp_recorded as recorded
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "ntp"
+DATA = NTP_DATA
 LOCAL_SCHEMA = "ntp_local_health.v1.schema.json"
 SERVER_SCHEMA = "ntp_server_observation.v1.schema.json"
 # Raw key -> recorded file name.
-RAW_FILES = {
-    "timedatectl": "timedatectl_show",
-    "chrony_tracking": "chronyc_tracking",
-    "chrony_serverstats": "chronyc_serverstats",
-    "ntpq": "ntpq_rv",
-    "timesync": "timesync_show",
-    "udp_sockets": "proc_net_udp",
-}
-ALL_UNITS = [unit for units in ts.DAEMON_UNITS.values() for unit in units]
 SERVER_ADDRESS = "192.0.2.10"
 SERVER_REFID = "C000020A"
-
-
-def command(directory: Path, name: str) -> dict[str, Any] | None:
-    path = directory / name
-    if not path.exists():
-        return None
-    rc_file = directory / (name + ".rc")
-    rc = int(rc_file.read_text()) if rc_file.exists() else 0
-    return {"rc": None if rc == 127 else rc, "output": path.read_text()}
-
-
-def recorded(state: str) -> dict[str, Any]:
-    """The raw input the modules would have built on the recorded host."""
-    directory = DATA / state
-    raw: dict[str, Any] = {"units": {unit: command(directory, "unit." + unit) for unit in ALL_UNITS}}
-    for key, name in RAW_FILES.items():
-        result = command(directory, name)
-        if result is not None:
-            raw[key] = result
-    return raw
 
 
 def unit(name: str, load: str, active: str, sub: str, file_state: str) -> dict[str, Any]:
@@ -301,7 +274,7 @@ def test_ntpq_without_a_daemon_prints_nothing_and_is_unparsed() -> None:
 # --- missing programs and failed commands ------------------------------------------------
 
 def test_missing_systemctl_is_unavailable(facts_schema_errors: Any) -> None:
-    raw = {"units": {unit: {"rc": None, "output": ""} for unit in ALL_UNITS},
+    raw = {"units": {unit: {"rc": None, "output": ""} for unit in NTP_UNITS},
            "timedatectl": {"rc": None, "output": ""}}
     facts = normalize_ntp_local_health(raw)
     assert facts["coverage"] == {"state": "blocked",
@@ -582,7 +555,7 @@ def test_binary_and_hostile_output_is_unparsed(output: Any, facts_schema_errors:
 def test_ten_megabytes_per_output_is_bounded(kind: type, facts_schema_errors: Any, raw_prefix: Any) -> None:
     huge = TRACKING * (10 * 1024 * 1024 // len(TRACKING))
     raw = running_chrony_with(huge.encode() if kind is bytes else huge)
-    raw["units"] = {unit: {"rc": 0, "output": raw["units"][unit]["output"] * 20000} for unit in ALL_UNITS}
+    raw["units"] = {unit: {"rc": 0, "output": raw["units"][unit]["output"] * 20000} for unit in NTP_UNITS}
     assert_valid(raw, facts_schema_errors)
     # Nothing past the bound is read (the speed of this is bench/bench_normalizers.py's).
     assert normalize_ntp_local_health(raw) == normalize_ntp_local_health(raw_prefix(raw))
@@ -621,7 +594,7 @@ def test_arbitrary_input_gives_schema_valid_facts(facts_schema_errors: Any, raw:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.dictionaries(st.sampled_from(ALL_UNITS), STRUCTURED_RESULT),
+    st.dictionaries(st.sampled_from(NTP_UNITS), STRUCTURED_RESULT),
     st.dictionaries(st.sampled_from(RAW_KEYS), STRUCTURED_RESULT),
 )
 def test_near_miss_output_gives_schema_valid_facts_without_identities(

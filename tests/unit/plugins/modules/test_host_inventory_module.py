@@ -11,6 +11,8 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandResult, CommandRunner
+from ansible_collections.tecrax.ops.plugins.module_utils.common import command_runner
+from ansible_collections.tecrax.ops.plugins.module_utils.host import host_inventory as collection
 from ansible_collections.tecrax.ops.plugins.modules import host_inventory
 from unit.recorded_commands import exited
 
@@ -79,7 +81,7 @@ def test_failing_df_is_an_unobserved_root_filesystem(
 
 def test_unreadable_files_are_unobserved(capsys: pytest.CaptureFixture[str],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(host_inventory, "read_bounded", lambda path: None)
+    monkeypatch.setattr(collection, "read_bounded", lambda path: None)
     code, result = run_module(capsys)
     assert code == 0
     assert result["facts"]["scope"]["not_observed"] == ["os_release", "uptime", "load_average", "memory"]
@@ -88,12 +90,13 @@ def test_unreadable_files_are_unobserved(capsys: pytest.CaptureFixture[str],
 
 def test_read_bounded(tmp_path: Any) -> None:
     big = tmp_path / "big"
-    big.write_bytes(b"x" * (host_inventory.MAX_RAW_BYTES + 10))
-    assert host_inventory.read_bounded(str(big)) == b"x" * host_inventory.MAX_RAW_BYTES
-    assert host_inventory.read_bounded(str(tmp_path / "missing")) is None
-    assert host_inventory.read_bounded(str(tmp_path)) is None
+    big.write_bytes(b"x" * (command_runner.MAX_RAW_BYTES + 10))
+    assert command_runner.read_bounded(str(big)) == b"x" * command_runner.MAX_RAW_BYTES
+    assert command_runner.read_bounded(str(big), 3) == b"xxx"
+    assert command_runner.read_bounded(str(tmp_path / "missing")) is None
+    assert command_runner.read_bounded(str(tmp_path)) is None
 
 
 def test_kernel_is_formatted_like_uname_srm() -> None:
-    kernel = host_inventory.read_kernel()
+    kernel = collection.read_kernel()
     assert kernel is not None and len(kernel.split()) == 3

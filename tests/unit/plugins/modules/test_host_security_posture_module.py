@@ -16,6 +16,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandResult, CommandRunner
+from ansible_collections.tecrax.ops.plugins.module_utils.host import host_security_posture as collection
 from ansible_collections.tecrax.ops.plugins.modules import host_security_posture as module
 from unit.recorded_commands import exited
 
@@ -53,12 +54,12 @@ def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     run.mkdir()
     (run / "reboot-required").write_text("*** System restart required ***\n")
     (run / "reboot-required.pkgs").write_text("linux-image-amd64\n")
-    monkeypatch.setattr(module, "APT_LISTS", str(lists))
-    monkeypatch.setattr(module, "RANDOMIZE_VA_SPACE", str(proc / "randomize_va_space"))
-    monkeypatch.setattr(module, "DMESG_RESTRICT", str(proc / "dmesg_restrict"))
-    monkeypatch.setattr(module, "REBOOT_REQUIRED", str(run / "reboot-required"))
-    monkeypatch.setattr(module, "REBOOT_REQUIRED_PKGS", str(run / "reboot-required.pkgs"))
-    monkeypatch.setattr(module.time, "time", lambda: 5000.0)
+    monkeypatch.setattr(collection, "APT_LISTS", str(lists))
+    monkeypatch.setattr(collection, "RANDOMIZE_VA_SPACE", str(proc / "randomize_va_space"))
+    monkeypatch.setattr(collection, "DMESG_RESTRICT", str(proc / "dmesg_restrict"))
+    monkeypatch.setattr(collection, "REBOOT_REQUIRED", str(run / "reboot-required"))
+    monkeypatch.setattr(collection, "REBOOT_REQUIRED_PKGS", str(run / "reboot-required.pkgs"))
+    monkeypatch.setattr(collection.time, "time", lambda: 5000.0)
 
     state: dict[str, Any] = {"calls": [], "missing": set(), "tmp": tmp_path}
 
@@ -68,7 +69,7 @@ def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     def run(self: CommandRunner, argv: Any, **kwargs: Any) -> CommandResult:
         state["calls"].append((argv, kwargs))
         rc, name = RECORDED[os.path.basename(argv[0])]
-        return exited(rc, (DATA / name).read_bytes()[:kwargs.get("max_output_bytes", module.MAX_RAW_BYTES)])
+        return exited(rc, (DATA / name).read_bytes()[:kwargs.get("max_output_bytes", collection.MAX_RAW_BYTES)])
 
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
     monkeypatch.setattr(CommandRunner, "run", run)
@@ -131,8 +132,8 @@ def test_missing_tools_and_files_are_reported_not_fatal(capsys: pytest.CaptureFi
 
 
 def test_package_list_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(module, "APT_LISTS", str(tmp_path / "absent"))
-    assert module.package_lists(100.0) == {"files": 0, "age_seconds": None}
+    monkeypatch.setattr(collection, "APT_LISTS", str(tmp_path / "absent"))
+    assert collection.package_lists(100.0) == {"files": 0, "age_seconds": None}
     lists = tmp_path / "lists"
     lists.mkdir()
     for index, name in enumerate(["a_Packages", "b_Packages.lz4", "c_InRelease", "lock"]):
@@ -140,9 +141,9 @@ def test_package_list_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         os.utime(lists / name, (0, 10 * (index + 1)))
     (lists / "d_Packages").symlink_to(lists / "lock")
     (lists / "partial").mkdir()
-    monkeypatch.setattr(module, "APT_LISTS", str(lists))
-    assert module.package_lists(100.0) == {"files": 2, "age_seconds": 80}
-    assert module.package_lists(0.0) == {"files": 2, "age_seconds": 0}  # clock behind: never negative
+    monkeypatch.setattr(collection, "APT_LISTS", str(lists))
+    assert collection.package_lists(100.0) == {"files": 2, "age_seconds": 80}
+    assert collection.package_lists(0.0) == {"files": 2, "age_seconds": 0}  # clock behind: never negative
 
 
 def test_module_refuses_options(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,39 @@
+"""Lab hosts shared by several integration test modules of one session.
+
+The Zabbix host is heavy (PostgreSQL, the PHP frontend, the server) and the AdGuard/Portainer
+stand-in host needs a PKI made for its address: each is booted once per session, by the first
+module that asks, and stopped when the session ends. A test that breaks one of them restores it
+before it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import service_lab as sl
+import zabbix_lab as zl
+
+
+@pytest.fixture(scope="session")
+def zabbix_host(lab: Any) -> Iterator[Any]:
+    """A real Zabbix 6.0.14 whose API answers (nothing seeded)."""
+    host = lab.add_host("zabbix", flavor=zl.ZABBIX_FLAVOR)
+    try:
+        assert zl.ZabbixLabApi(host.address).wait_ready() == "6.0.14"
+        yield host
+    finally:
+        # A Zabbix host takes longer than the lab's clean-shutdown wait; nothing in it is kept.
+        lab.stop_host(host, force=True)
+
+
+@pytest.fixture(scope="session")
+def service_standins(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, sl.Pki]]:
+    """The unbound/nginx host standing in for AdGuard Home and Portainer, and its test PKI."""
+    host, pki = sl.boot_services_host(lab, "standins", tmp_path_factory.mktemp("standins") / "pki")
+    try:
+        yield host, pki
+    finally:
+        lab.stop_host(host)
