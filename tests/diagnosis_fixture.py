@@ -22,6 +22,9 @@ from tecrax.diagnosis import load_taxonomy
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "unit" / "data" / "monitoring_host_diagnosis" / "healthy.json"
 UNHEALTHY_KIND = {"host_security": "monitoring.host_security_degraded"}
+# The contract gives a component that is not healthy at least one reason; a change that names
+# none gets a representative one.
+DEFAULT_REASONS = {"healthy": [], "unhealthy": ["service_inactive"], "unavailable": ["connection_failed"]}
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +42,7 @@ def diagnosis(**changes: tuple[str, list[str]]) -> dict[str, Any]:
     for name, (status, reasons) in changes.items():
         component = components[name]
         component["status"] = status
-        component["reasons"] = list(reasons)
+        component["reasons"] = list(reasons) or DEFAULT_REASONS.get(status, [])
         if status == "unavailable":
             component["assessment_state"] = component["coverage_state"] = None
         elif status == "unhealthy":
