@@ -112,10 +112,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         "TECRAX_TRIGGER_CATALOG": str(catalog),
         "REXECOP_ROOT": str(tmp / "rx"),
     }
+    # At the end of the file ansible-rulebook waits at most --shutdown-delay seconds for the
+    # actions still queued (default 60): a generous bound, so a loaded machine finishes them all.
     completed = subprocess.run(
         [str(BIN / "ansible-rulebook"), "--rulebook", "tecrax.ops.host_observed_triggers",
-         "--inventory", str(REPO / "examples" / "eda" / "inventory.yml"), "--env-vars", "TECRAX_HOST_EVENTS"],
-        capture_output=True, text=True, env=environ, cwd=tmp, timeout=600, check=False,
+         "--inventory", str(REPO / "examples" / "eda" / "inventory.yml"), "--env-vars", "TECRAX_HOST_EVENTS",
+         "--shutdown-delay", "600"],
+        capture_output=True, text=True, env=environ, cwd=tmp, timeout=900, check=False,
     )
     return Run(tmp, completed)
 

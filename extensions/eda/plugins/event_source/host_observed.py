@@ -7,7 +7,7 @@ Reads JSON lines, one event a line, from ``path``:
 - a FIFO: served until ansible-rulebook stops; writers may come and go (the source keeps the
   FIFO open for writing itself, so a writer closing it is no end of input);
 - a regular file: read once to its end, then the source ends and ansible-rulebook shuts
-  down once the actions it started have finished.
+  down once the queued actions have finished (waiting at most its ``--shutdown-delay``).
 
 Each line is checked by ``plugins/module_utils/events/host_observed.py``, the validator the
 module ``tecrax.ops.rexecop_trigger`` applies again. An accepted event reaches the rulebook as
