@@ -22,7 +22,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-APT_PACKAGES=(debootstrap systemd-container iproute2 openssh-client openssl util-linux git shellcheck)
+# openjdk-17-jre-headless: ansible-rulebook's rule engine (Drools) runs on Java 17
+# (tests/integration/test_eda.py).
+APT_PACKAGES=(debootstrap systemd-container iproute2 openssh-client openssl util-linux git shellcheck
+    openjdk-17-jre-headless)
 PYTHON="${TECRAX_PYTHON:-python3.11}"
 VENV="$ROOT/.venv"
 VPY="$VENV/bin/python"

@@ -19,7 +19,7 @@ def _imported_families(source: Path) -> set[str]:
 
 
 def test_module_utils_holds_only_family_subpackages() -> None:
-    assert FAMILIES == ["common", "diagnosis", "host", "network", "ntp", "services", "zabbix"]
+    assert FAMILIES == ["common", "diagnosis", "events", "host", "network", "ntp", "services", "zabbix"]
     assert not list(MODULE_UTILS.glob("*.py"))
 
 

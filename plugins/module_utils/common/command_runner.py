@@ -3,11 +3,12 @@
 """Running the fixed commands of the modules: argv lists, the C locale, one deadline.
 
 ``AnsibleModule.run_command`` can neither stop a hung program nor bound what it reads. Here
-every command runs from an argv list (no shell) with no standard input, the C locale
-(``LC_ALL=C LANG=C``), ``/`` as working directory and a session, so a process group, of its
-own. Output is kept up to a bound. When the deadline passes (or, if asked, the output
-exceeds its bound) the whole group is killed; whatever a finished command left running in
-its group is killed too, so nothing a command started outlives :func:`run_command`.
+every command runs from an argv list (no shell) with no standard input (unless the module
+gives it bytes to read), the C locale (``LC_ALL=C LANG=C``), ``/`` as working directory and
+a session, so a process group, of its own. Output is kept up to a bound. When the deadline
+passes (or, if asked, the output exceeds its bound) the whole group is killed; whatever a
+finished command left running in its group is killed too, so nothing a command started
+outlives :func:`run_command`.
 
 A module run has one budget for all of its commands (:class:`CommandRunner`). The Tecrax
 connector sets it a little under the step's timeout through the environment variable
@@ -25,9 +26,11 @@ import re
 import selectors
 import signal
 import subprocess
+import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES, exit_with_facts
 
@@ -77,13 +80,15 @@ class CommandResult:
 
 def run_command(argv: Sequence[str], *, deadline: float, environment: Optional[Mapping[str, str]] = None,
                 max_output_bytes: int = MAX_RAW_BYTES, kill_on_overflow: bool = False,
-                capture_stderr: bool = True, clock: Clock = time.monotonic) -> CommandResult:
+                capture_stderr: bool = True, stdin_bytes: Optional[bytes] = None,
+                clock: Clock = time.monotonic) -> CommandResult:
     """Run ``argv`` until it ends or ``deadline`` (a ``clock()`` value) passes.
 
     ``environment`` (default: this process's) gets the C locale on top. Output beyond
     ``max_output_bytes`` is read and dropped, or, with ``kill_on_overflow``, ends the command.
-    Without ``capture_stderr`` the command's standard error goes to ``/dev/null``. Never
-    raises for anything the command does.
+    Without ``capture_stderr`` the command's standard error goes to ``/dev/null``. The
+    command's standard input is ``stdin_bytes`` (from a temporary file, so writing it can
+    never block), or empty. Never raises for anything the command does.
     """
     started = clock()
     if deadline <= started:
@@ -91,11 +96,12 @@ def run_command(argv: Sequence[str], *, deadline: float, environment: Optional[M
     command_environment = dict(os.environ if environment is None else environment)
     command_environment.update(C_LOCALE)
     try:
-        process = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE if capture_stderr else subprocess.DEVNULL,
-            env=command_environment, cwd="/", close_fds=True, start_new_session=True,
-        )
+        with _standard_input(stdin_bytes) as stdin:
+            process = subprocess.Popen(
+                list(argv), stdin=stdin, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE if capture_stderr else subprocess.DEVNULL,
+                env=command_environment, cwd="/", close_fds=True, start_new_session=True,
+            )
     except OSError:
         return CommandResult(NOT_STARTED, None, b"", b"", 0, clock() - started)
     output = _Output(max_output_bytes)
@@ -113,6 +119,17 @@ def run_command(argv: Sequence[str], *, deadline: float, environment: Optional[M
     exit_code = process.returncode if status == EXITED else None
     return CommandResult(status, exit_code, bytes(output.stdout), bytes(output.stderr), output.stdout_bytes,
                          clock() - started)
+
+
+@contextmanager
+def _standard_input(data: Optional[bytes]) -> Iterator[Any]:
+    if data is None:
+        yield subprocess.DEVNULL
+        return
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write(data)
+        stdin.seek(0)
+        yield stdin
 
 
 class _Output:
@@ -216,7 +233,7 @@ class CommandRunner:
     def run(self, argv: Sequence[str], *, environ_update: Optional[Mapping[str, str]] = None,
             environment: Optional[Mapping[str, str]] = None, timeout_seconds: Optional[float] = None,
             max_output_bytes: int = MAX_RAW_BYTES, kill_on_overflow: bool = False,
-            capture_stderr: bool = True) -> CommandResult:
+            capture_stderr: bool = True, stdin_bytes: Optional[bytes] = None) -> CommandResult:
         """:func:`run_command` within the budget (and ``timeout_seconds``, if given).
 
         Raises :class:`CommandTimedOut` when the budget, not ``timeout_seconds``, ended the
@@ -229,7 +246,7 @@ class CommandRunner:
         command_environment.update(environ_update or {})
         result = run_command(argv, deadline=deadline, environment=command_environment,
                              max_output_bytes=max_output_bytes, kill_on_overflow=kill_on_overflow,
-                             capture_stderr=capture_stderr, clock=self._clock)
+                             capture_stderr=capture_stderr, stdin_bytes=stdin_bytes, clock=self._clock)
         if result.status == TIMEOUT and self._clock() >= self.deadline:
             self.timed_out = CommandTimedOut(os.path.basename(argv[0]), self.budget_seconds)
             raise self.timed_out

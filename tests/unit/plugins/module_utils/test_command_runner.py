@@ -33,6 +33,15 @@ def test_argv_c_locale_no_stdin_and_root_directory(monkeypatch: pytest.MonkeyPat
     assert result.stdout_bytes == len(result.stdout)
 
 
+def test_standard_input_given_to_a_command_cannot_block_it() -> None:
+    """More than a pipe holds, to a command that reads it only after writing as much."""
+    data = bytes(range(256)) * 1024
+    script = "head -c 262144 /dev/zero; cat"
+    result = cr.run_command(["sh", "-c", script], deadline=later(), stdin_bytes=data, max_output_bytes=2 * len(data))
+    assert result.status == cr.EXITED and result.rc == 0
+    assert result.stdout == b"\0" * 262144 + data
+
+
 def test_environment_replaces_this_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TECRAX_TEST_PASSED", "yes")
     result = cr.run_command(["/usr/bin/env"], deadline=later(), environment={"ONLY": "this"})
