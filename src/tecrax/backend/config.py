@@ -30,6 +30,9 @@ MAX_TIMEOUT_SECONDS = 3600
 DEFAULT_MAX_OUTPUT_BYTES = 65536
 MIN_OUTPUT_BYTES = 1024
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024
+# How long an idle SSH master stays up for the next run to the same target (0: no reuse).
+DEFAULT_CONTROL_PERSIST_SECONDS = 60
+MAX_CONTROL_PERSIST_SECONDS = 3600
 
 # Whole-value patterns: always applied with fullmatch (a "$" anchor would let "name\n" through).
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
@@ -50,6 +53,7 @@ _KNOWN_KEYS = _RUNTIME_KEYS | {
     "timeout_seconds",
     "max_output_bytes",
     "ssh_pipelining",
+    "ssh_control_persist_seconds",
     "inventory",
 }
 # Keys of an inventory entry besides the declared inputs.
@@ -85,6 +89,7 @@ class ConnectorConfig:
     max_output_bytes: int
     ssh_pipelining: bool
     inventory: Mapping[str, InventoryHost] = field(default_factory=dict)
+    ssh_control_persist_seconds: int = DEFAULT_CONTROL_PERSIST_SECONDS
 
     def host_for(self, target: str) -> InventoryHost | None:
         if self.connection == "local":
@@ -128,6 +133,12 @@ def parse_connector_config(raw: Mapping[str, Any] | None, inputs: InputCatalog |
             MAX_OUTPUT_BYTES,
         ),
         ssh_pipelining=_bool(raw.get("ssh_pipelining", True), "ssh_pipelining"),
+        ssh_control_persist_seconds=_bounded_int(
+            raw.get("ssh_control_persist_seconds", DEFAULT_CONTROL_PERSIST_SECONDS),
+            "ssh_control_persist_seconds",
+            0,
+            MAX_CONTROL_PERSIST_SECONDS,
+        ),
         inventory=_inventory(raw.get("inventory"), connection, inputs or _declared_inputs()),
     )
     if config.connection == "ssh":

@@ -23,6 +23,7 @@ from tecrax.backend.config import ConfigError, ConnectorConfig, optional_absolut
 from tecrax.backend.digests import collection_digests
 from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest
 from tecrax.backend.playbook_run import PlaybookRun, RunHost, run_playbook
+from tecrax.backend.ssh_control import control_options
 
 TIMEOUT = "timeout"
 TRANSIENT = "transient_connector_error"
@@ -146,7 +147,7 @@ class AnsibleBackend:
             playbook=action.playbook,
             module=action.module,
             hosts=[RunHost(target, _host_variables(config, host, identity.key_file))],
-            ssh_args=_ssh_args(config, timeout, agent=identity.key_material is not None),
+            ssh_args=_ssh_args(config, timeout, identity),
             pipelining=config.ssh_pipelining,
             timeout_seconds=timeout,
             check_mode=request.mode in CHECK_MODES,
@@ -437,9 +438,11 @@ def _host_variables(config: ConnectorConfig, host: Any, identity: str | None) ->
     return variables
 
 
-def _ssh_args(config: ConnectorConfig, timeout: int, *, agent: bool = False) -> str:
+def _ssh_args(config: ConnectorConfig, timeout: int, identity: _Identity | None = None) -> str:
     if config.connection == "local":
         return ""
+    identity = identity or _Identity()
+    agent = identity.key_material is not None
     options = {
         "UserKnownHostsFile": config.known_hosts_file,
         "GlobalKnownHostsFile": "/dev/null",
@@ -452,8 +455,11 @@ def _ssh_args(config: ConnectorConfig, timeout: int, *, agent: bool = False) -> 
         # With key material the key is in the run's own ssh-agent, which IdentitiesOnly would
         # exclude; that agent holds that one key only.
         "IdentitiesOnly": "no" if agent else "yes",
-        "ControlMaster": "no",
     }
+    options.update(control_options(
+        options, persist_seconds=config.ssh_control_persist_seconds, known_hosts_file=config.known_hosts_file,
+        identity_file=identity.key_file, key_material=identity.key_material,
+    ))
     return " ".join(f"-o {key}={value}" for key, value in options.items())
 
 
