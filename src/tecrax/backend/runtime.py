@@ -8,6 +8,7 @@ environment value or secret.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from tecrax.backend.approval import approval_of_running_operation
 from tecrax.backend.actions import ActionCatalogError, ActionSpec, load_action_catalog, load_input_catalog
 from tecrax.backend.config import ConfigError, ConnectorConfig, optional_absolute_path, parse_connector_config
 from tecrax.backend.digests import collection_digests
-from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest
+from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest, validator_for
 from tecrax.backend.playbook_run import PlaybookRun, RunHost, run_playbook
 from tecrax.backend.ssh_control import control_options
 
@@ -142,6 +143,7 @@ class AnsibleBackend:
             raise Failure(UNSUPPORTED, f"the bundled collection has no playbook for {action.name}")
         progress.emit(phase="started", action=action.name, module=action.module, target=target)
         identity = _Identity() if host.connection == "local" else self._identity(config)
+        prepared = _prepare_result_checks(self._profile_path() / action.schema, action)
         run = run_playbook(
             collection_root=collection_root(),
             playbook=action.playbook,
@@ -155,6 +157,7 @@ class AnsibleBackend:
             secret_inputs=secrets,
             ssh_key=identity.key_material,
         )
+        prepared.join()
         progress.emit(
             phase="finished", action=action.name, target=target,
             status=run.outcome_for(target).status, seconds=run.duration_seconds,
@@ -357,6 +360,23 @@ class AnsibleBackend:
             "error": message,
         }
         return ConnectorResponse(request.connector, request.action, False, data, message)
+
+
+def _prepare_result_checks(schema: Path, action: ActionSpec) -> threading.Thread:
+    """Build the facts validator (importing jsonschema) and digest the collection files in a
+    thread while the playbook runs, instead of after it: both are cached, and the checks of
+    the result then use them. A failure here is left for those checks to report."""
+
+    def prepare() -> None:
+        try:
+            validator_for(str(schema))
+            collection_digests(action)
+        except Exception:  # noqa: BLE001 - the result checks repeat the work and report it
+            pass
+
+    thread = threading.Thread(target=prepare, name="tecrax-prepare-checks", daemon=True)
+    thread.start()
+    return thread
 
 
 def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
