@@ -12,6 +12,7 @@ included: ``{"error": "<one line>", "exit_code": <n>}``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -27,7 +28,23 @@ ENVELOPE_KEYS = ("contract", "scope", "coverage", "assessment", "non_claims")
 MAX_FACT_LINES = 40
 
 
+# Python's cyclic collector, at its default threshold of 700 allocations, ran some 130 times
+# in one `tecrax run` (0.05-0.09 s of CPU), almost all while RExecOp, GovEngine and SCLite
+# were imported: objects that live until exit. At this threshold it runs about never in a run,
+# and the resident set stays where it was (about 40 MiB).
+GC_THRESHOLD = (100_000, 20, 20)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    previous = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        return _main(argv)
+    finally:
+        gc.set_threshold(*previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
