@@ -374,6 +374,11 @@ def _prepare_result_checks(schema: Path, action: ActionSpec) -> threading.Thread
         except Exception:  # noqa: BLE001 - the result checks repeat the work and report it
             pass
 
+    # The run imports ansible_runner first thing; importing it before the thread starts leaves
+    # the thread's imports the only ones in flight (imports from two threads at once can meet
+    # in a package's circular import), and nothing else is imported during the run.
+    import ansible_runner  # noqa: F401
+
     thread = threading.Thread(target=prepare, name="tecrax-prepare-checks", daemon=True)
     thread.start()
     return thread
