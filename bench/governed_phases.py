@@ -97,8 +97,11 @@ def main(argv: list[str]) -> None:
             mark("run<")
 
     ansible_runner.run = run
+    # The `tecrax` command's own entry point where it has one (it also prepares the exit).
+    command = getattr(tecrax.cli, "console_main", None)
+    sys.argv = ["tecrax", *argv]
     with redirect_stdout(io.StringIO()):
-        code = tecrax.cli.main(argv)
+        code = command() if command is not None else tecrax.cli.main(argv)
     if code != 0:
         raise SystemExit(f"tecrax run exited {code}")
     ended = time.perf_counter()
