@@ -251,6 +251,8 @@ def main() -> int:
                 samples[name].cpu.append(result.cpu)
                 samples[name].max_rss_kib = max(samples[name].max_rss_kib, result.max_rss_kib)
 
+        # The benchmark's own master (the governed runs' masters end with the host: keepalives).
+        subprocess.run(["ssh", *ssh_options, *mux, "-O", "exit", destination], capture_output=True, check=False)
         governed_argv = ["run", INTENT, "--env", str(env_file), "--target", host.name, "--root", str(work / "phases")]
         pythons = {"governed": Path(sys.executable)}
         if args.compare_venv:
