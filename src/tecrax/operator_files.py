@@ -125,17 +125,28 @@ def load_yaml(path: Path, what: str) -> Mapping[str, Any]:
     except UnicodeDecodeError:
         raise OperatorFileError(f"{path.name}: {what} file is not UTF-8 text") from None
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                line = event.start_mark.line + 1 if event.start_mark else 0
-                raise OperatorFileError(f"{path.name}: line {line}: YAML aliases are not accepted in a {what} file")
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_alias_refusing_loader(path, what))  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or type(exc).__name__
         raise OperatorFileError(f"{path.name}: {where}invalid YAML ({problem})") from None
     return _mapping(document, path, "the document")
+
+
+def _alias_refusing_loader(path: Path, what: str) -> type[yaml.SafeLoader]:
+    """RExecOp's own (safe, pure-Python) loader, refusing the first alias it meets: one pass
+    over the text instead of a scan for aliases and then a second parse."""
+
+    class AliasRefusingLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                line = mark.line + 1 if mark else 0
+                raise OperatorFileError(f"{path.name}: line {line}: YAML aliases are not accepted in a {what} file")
+            return super().compose_node(parent, index)
+
+    return AliasRefusingLoader
 
 
 def _mapping(value: Any, path: Path, field: str) -> Mapping[str, Any]:

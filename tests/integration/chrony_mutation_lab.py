@@ -205,8 +205,12 @@ def chrony_environment(path: Path, lab: Lab, hosts: Mapping[str, Host], subnets:
         if host.name in subnets:
             entry["allowed_subnets"] = subnets[host.name]
         inventory[host.name] = entry
+    # These tests cut SSH by stopping sshd, which leaves open sessions alone: through an SSH
+    # master kept from an earlier run the next step would still connect. Every run connects
+    # afresh here, so a stopped sshd refuses it (master reuse: tests/integration/test_ssh_reuse.py).
     return write_environment(path, targets, known_hosts=lab.known_hosts, policy=policy or mutation_policy(),
-                             connector={"inventory": inventory, "timeout_seconds": timeout_seconds},
+                             connector={"inventory": inventory, "timeout_seconds": timeout_seconds,
+                                        "ssh_control_persist_seconds": 0},
                              env_id="tecrax-lab-chrony")
 
 

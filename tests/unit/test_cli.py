@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tecrax import __version__
+from tecrax import __version__, cli
 from tecrax.cli import EXIT_CLOSED_PIPE, EXIT_OK, EXIT_REFUSED, main
 
 
@@ -151,3 +152,14 @@ def test_a_retry_is_labelled_in_progress_output(capsys: pytest.CaptureFixture[st
     printer.progress(started)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["running", "finished", "retrying", "finished", "running"]
+
+
+def test_commands_run_with_a_raised_collector_threshold_and_restore_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(cli, "_intents", lambda args: seen.append(gc.get_threshold()) or cli.EXIT_OK)
+    before = gc.get_threshold()
+    assert run_cli(capsys, "intents")[0] == cli.EXIT_OK
+    assert seen == [cli.GC_THRESHOLD]
+    assert gc.get_threshold() == before

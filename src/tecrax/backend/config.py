@@ -34,6 +34,9 @@ MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 # Parallel hosts of one run over a group target (Ansible's forks).
 DEFAULT_FORKS = 10
 MAX_FORKS = 100
+# How long an idle SSH master stays up for the next run to the same target (0: no reuse).
+DEFAULT_CONTROL_PERSIST_SECONDS = 60
+MAX_CONTROL_PERSIST_SECONDS = 3600
 
 # Whole-value patterns: always applied with fullmatch (a "$" anchor would let "name\n" through).
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
@@ -54,6 +57,7 @@ _KNOWN_KEYS = _RUNTIME_KEYS | {
     "timeout_seconds",
     "max_output_bytes",
     "ssh_pipelining",
+    "ssh_control_persist_seconds",
     "inventory",
     "forks",
     "execution_node",
@@ -95,6 +99,7 @@ class ConnectorConfig:
     forks: int = DEFAULT_FORKS
     # Run SSH targets' steps on this node (ansible-runner worker over SSH); None: locally.
     execution_node: ExecutionNode | None = None
+    ssh_control_persist_seconds: int = DEFAULT_CONTROL_PERSIST_SECONDS
 
     def host_for(self, target: str) -> InventoryHost | None:
         if self.connection == "local":
@@ -138,6 +143,12 @@ def parse_connector_config(raw: Mapping[str, Any] | None, inputs: InputCatalog |
             MAX_OUTPUT_BYTES,
         ),
         ssh_pipelining=_bool(raw.get("ssh_pipelining", True), "ssh_pipelining"),
+        ssh_control_persist_seconds=_bounded_int(
+            raw.get("ssh_control_persist_seconds", DEFAULT_CONTROL_PERSIST_SECONDS),
+            "ssh_control_persist_seconds",
+            0,
+            MAX_CONTROL_PERSIST_SECONDS,
+        ),
         inventory=_inventory(raw.get("inventory"), connection, inputs or _declared_inputs()),
         forks=_bounded_int(raw.get("forks", DEFAULT_FORKS), "forks", 1, MAX_FORKS),
         execution_node=_execution_node(raw.get("execution_node")),

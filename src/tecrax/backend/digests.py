@@ -22,8 +22,15 @@ MODULE_UTILS_PACKAGE = "ansible_collections.tecrax.ops.plugins.module_utils"
 _MODULE_NAME = re.compile(r"tecrax\.ops\.([a-z][a-z0-9_]{0,63})")
 
 
-@lru_cache(maxsize=256)
 def _file_digest(path: Path) -> str:
+    """The file's digest, computed again whenever the file may have changed: the cache key is
+    the path with the inode, size and modification time, not the path alone."""
+    info = path.stat()
+    return _content_digest(path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _content_digest(path: Path, _device: int, _inode: int, _size: int, _mtime_ns: int) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 

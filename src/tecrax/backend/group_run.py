@@ -158,7 +158,7 @@ def run_group_step(
         module=action.module,
         hosts=[RunHost(member, {**_host_variables(config, host, identity.key_file), **inputs[member]})
                for member, host in hosts.items()],
-        ssh_args=_ssh_args(config, timeout, agent=identity.key_material is not None) if over_ssh else "",
+        ssh_args=_ssh_args(config, timeout, identity) if over_ssh else "",
         pipelining=config.ssh_pipelining,
         timeout_seconds=timeout,
         check_mode=request.mode in CHECK_MODES,

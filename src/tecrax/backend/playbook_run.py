@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,7 @@ def run_playbook(
     node through ansible-runner's streaming protocol (``tecrax.backend.node_run``)."""
     import ansible_runner  # imported lazily: backend factories must stay cheap
 
+    _close_pty_without_delay()
     outcomes: dict[str, HostOutcome] = {}
 
     def on_event(event: Mapping[str, Any]) -> bool:
@@ -324,6 +326,37 @@ class _SecretServer:
     def stop(self) -> None:
         self._stopped.set()
         self._thread.join(timeout=5)
+
+
+def _close_pty_without_delay() -> None:
+    """Let ansible-runner's pexpect child skip ptyprocess's fixed 0.1 s sleep on close.
+
+    ansible-runner closes the pty only once its loop has seen ansible-playbook exit (its
+    ``isalive()`` reaps the process), so the sleep, meant to "give the kernel time to update
+    process status", waits for nothing and adds 0.1 s to every run. Only the ``pexpect`` name
+    inside ``ansible_runner.runner`` is pointed at a copy of the module whose ``spawn`` sets
+    that delay to 0; a child still alive at close is terminated as before (SIGHUP, SIGINT,
+    then SIGKILL, each with pexpect's own waits)."""
+    global _pexpect_stand_in
+    import ansible_runner.runner
+    import pexpect
+
+    if _pexpect_stand_in is None:
+
+        class PromptlyClosedSpawn(pexpect.spawn):  # type: ignore[misc, name-defined]
+            def _spawnpty(self, args: Any, **kwargs: Any) -> Any:
+                process = super()._spawnpty(args, **kwargs)
+                process.delayafterclose = 0
+                return process
+
+        stand_in = types.ModuleType("pexpect", pexpect.__doc__)
+        stand_in.__dict__.update({name: value for name, value in vars(pexpect).items() if not name.startswith("__")})
+        stand_in.spawn = PromptlyClosedSpawn  # type: ignore[attr-defined]
+        _pexpect_stand_in = stand_in
+    ansible_runner.runner.pexpect = _pexpect_stand_in  # type: ignore[attr-defined]
+
+
+_pexpect_stand_in: types.ModuleType | None = None
 
 
 def module_budget_seconds(timeout_seconds: int) -> int:

@@ -8,6 +8,7 @@ environment value or secret.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,9 +28,10 @@ from tecrax.backend.actions import (
 )
 from tecrax.backend.config import ConfigError, ConnectorConfig, optional_absolute_path, parse_connector_config
 from tecrax.backend.digests import collection_digests
-from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest
+from tecrax.backend.facts_check import FactsRejected, canonical_json, check_facts, sha256_digest, validator_for
 from tecrax.backend.node_run import ExecutionNode, NodeFailure
 from tecrax.backend.playbook_run import PlaybookRun, RunHost, run_playbook
+from tecrax.backend.ssh_control import control_options
 
 TIMEOUT = "timeout"
 TRANSIENT = "transient_connector_error"
@@ -155,12 +157,13 @@ class AnsibleBackend:
             raise Failure(UNSUPPORTED, f"the bundled collection has no playbook for {action.name}")
         progress.emit(phase="started", action=action.name, module=action.module, target=target)
         identity = _Identity() if host.connection == "local" else self._identity(config)
+        prepared = _prepare_result_checks(self._profile_path() / action.schema, action)
         run = run_playbook(
             collection_root=collection_root(),
             playbook=action.playbook,
             module=action.module,
             hosts=[RunHost(target, _host_variables(config, host, identity.key_file))],
-            ssh_args=_ssh_args(config, timeout, agent=identity.key_material is not None),
+            ssh_args=_ssh_args(config, timeout, identity),
             pipelining=config.ssh_pipelining,
             timeout_seconds=timeout,
             check_mode=request.mode in CHECK_MODES,
@@ -169,6 +172,7 @@ class AnsibleBackend:
             ssh_key=identity.key_material,
             node=_execution_node(config, [host]),
         )
+        prepared.join()
         progress.emit(
             phase="finished", action=action.name, target=target,
             status=run.outcome_for(target).status, seconds=run.duration_seconds,
@@ -382,6 +386,28 @@ class AnsibleBackend:
         return ConnectorResponse(request.connector, request.action, False, data, message)
 
 
+def _prepare_result_checks(schema: Path, action: ActionSpec) -> threading.Thread:
+    """Build the facts validator (importing jsonschema) and digest the collection files in a
+    thread while the playbook runs, instead of after it: both are cached, and the checks of
+    the result then use them. A failure here is left for those checks to report."""
+
+    def prepare() -> None:
+        try:
+            validator_for(str(schema))
+            collection_digests(action)
+        except Exception:  # noqa: BLE001 - the result checks repeat the work and report it
+            pass
+
+    # The run imports ansible_runner first thing; importing it before the thread starts leaves
+    # the thread's imports the only ones in flight (imports from two threads at once can meet
+    # in a package's circular import), and nothing else is imported during the run.
+    import ansible_runner  # noqa: F401
+
+    thread = threading.Thread(target=prepare, name="tecrax-prepare-checks", daemon=True)
+    thread.start()
+    return thread
+
+
 def _module_result(run: PlaybookRun, target: str) -> Mapping[str, Any]:
     if run.status == "timeout":
         raise Failure(TIMEOUT, f"playbook run exceeded its timeout after {run.duration_seconds:.0f}s")
@@ -472,9 +498,11 @@ def _host_variables(config: ConnectorConfig, host: Any, identity: str | None) ->
     return variables
 
 
-def _ssh_args(config: ConnectorConfig, timeout: int, *, agent: bool = False) -> str:
+def _ssh_args(config: ConnectorConfig, timeout: int, identity: _Identity | None = None) -> str:
     if config.connection == "local":
         return ""
+    identity = identity or _Identity()
+    agent = identity.key_material is not None
     options = {
         "UserKnownHostsFile": config.known_hosts_file,
         "GlobalKnownHostsFile": "/dev/null",
@@ -487,8 +515,11 @@ def _ssh_args(config: ConnectorConfig, timeout: int, *, agent: bool = False) -> 
         # With key material the key is in the run's own ssh-agent, which IdentitiesOnly would
         # exclude; that agent holds that one key only.
         "IdentitiesOnly": "no" if agent else "yes",
-        "ControlMaster": "no",
     }
+    options.update(control_options(
+        options, persist_seconds=config.ssh_control_persist_seconds, known_hosts_file=config.known_hosts_file,
+        identity_file=identity.key_file, key_material=identity.key_material,
+    ))
     return " ".join(f"-o {key}={value}" for key, value in options.items())
 
 
