@@ -27,15 +27,17 @@ from typing import Any, Dict, Optional
 
 from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import RCODE_NOERROR, parse_reply
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import build_facts, clamp_int
-from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
-    DNS_FAILURES,
-    DNS_NETWORK_ERROR,
+from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import (
     HTTP_FAILURES,
     HTTP_PROTOCOL_ERROR,
     TLS_REQUIRED,
     TRANSPORT_ERROR,
-    DnsExchange,
     HttpExchange,
+)
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
+    DNS_FAILURES,
+    DNS_NETWORK_ERROR,
+    DnsExchange,
 )
 
 CONTRACT = "tecrax.adguard_reachability"
