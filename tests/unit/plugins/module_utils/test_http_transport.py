@@ -25,8 +25,6 @@ from unit.openssl_pki import Pki
 from unit.service_replay import HttpReplayServer, closed_port, http_response, server_context
 
 
-
-
 def serve(servers: list[Any], case: str, context: ssl.SSLContext | None = None, **options: Any) -> HttpReplayServer:
     server = HttpReplayServer(http_response(case), context, **options)
     servers.append(server)
@@ -51,7 +49,7 @@ def test_recorded_login_page_over_http(servers: list[Any]) -> None:
 def test_recorded_status_over_verified_tls(servers: list[Any], pki: Pki) -> None:
     server = serve(servers, "portainer_status", server_context(pki.server_cert, pki.server_key))
     exchange = http_request(url(server.port, "/api/status", "https"), tls_context(str(pki.ca_file)), 2, 65536,
-                        headers={"Accept": "application/json"})
+                            headers={"Accept": "application/json"})
     assert exchange.failure is None and exchange.status == 200 and exchange.tls_verified is True
     assert exchange.body.startswith(b'{"Version":"2.19.4"')
 

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import generate_module_docs
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
@@ -93,10 +94,9 @@ def test_this_machine_without_systemd_is_unavailable(capsys: pytest.CaptureFixtu
 
 
 def test_documentation_matches_the_module() -> None:
-    import yaml
-
-    documentation = yaml.safe_load(docker_service_health.DOCUMENTATION)
+    docs = generate_module_docs.sidecar("docker_service_health")
+    documentation = docs["DOCUMENTATION"]
     assert documentation["module"] == "docker_service_health"
     assert documentation["options"] == {}
-    returned = yaml.safe_load(docker_service_health.RETURN)["facts"]["contains"]
+    returned = docs["RETURN"]["facts"]["contains"]
     assert set(returned) == {"contract", "scope", "coverage", "assessment", "non_claims", "units"}
