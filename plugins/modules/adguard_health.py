@@ -6,6 +6,8 @@ from __future__ import annotations
 
 # DOCUMENTATION, EXAMPLES and RETURN: the sidecar file adguard_health.yml beside this one.
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.services.adguard_facts import (
     LOGIN_PATH,
@@ -14,11 +16,6 @@ from ansible_collections.tecrax.ops.plugins.module_utils.services.adguard_facts 
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import build_query
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import exit_with_facts
-from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import (
-    TlsSetupError,
-    http_request,
-    tls_context,
-)
 from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import (
     DEFAULT_ADGUARD_TIMEOUT_SECONDS,
     DEFAULT_DNS_PORT,
@@ -27,7 +24,13 @@ from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoi
     adguard_settings,
     parse_web_url,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import dns_exchange, new_query_id
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
+    TlsSetupError,
+    dns_exchange,
+    http_get,
+    new_query_id,
+    tls_context,
+)
 
 ARGUMENT_SPEC = {
     "dns_server": {"type": "str", "required": True},
@@ -46,6 +49,8 @@ def main() -> None:
         endpoint = parse_web_url(settings["web_url"], "web_url")
         context = None
         if endpoint.scheme == "https":
+            if not (os.path.isfile(settings["ca_file"]) and os.access(settings["ca_file"], os.R_OK)):
+                raise EndpointOptionError("ca_file is not a readable file")
             context = tls_context(settings["ca_file"])
     except (EndpointOptionError, TlsSetupError) as exc:
         module.fail_json(msg="adguard_health: %s" % exc)
@@ -53,8 +58,7 @@ def main() -> None:
     txid = new_query_id()
     dns = dns_exchange(settings["dns_server"], settings["dns_port"], build_query(settings["query_name"], txid),
                        txid, timeout)
-    login = http_request(endpoint.url_for(LOGIN_PATH), context, timeout, MAX_LOGIN_BODY_BYTES,
-                         headers={"Accept": "text/html"})
+    login = http_get(endpoint, LOGIN_PATH, context, timeout, MAX_LOGIN_BODY_BYTES, accept="text/html")
     exit_with_facts(module, "adguard_health",
                     lambda: observe_adguard(dns, txid, settings["query_name"], login, endpoint.scheme))
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 # DOCUMENTATION, EXAMPLES and RETURN: the sidecar file portainer_health.yml beside this one.
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import exit_with_facts
-from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import (
-    TlsSetupError,
-    http_request,
-    tls_context,
-)
 from ansible_collections.tecrax.ops.plugins.module_utils.services.portainer_facts import (
     MAX_STATUS_BYTES,
     STATUS_PATH,
@@ -24,6 +21,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoi
     parse_web_url,
     portainer_settings,
 )
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import TlsSetupError, http_get, tls_context
 
 ARGUMENT_SPEC = {
     "base_url": {"type": "str", "required": True},
@@ -37,11 +35,13 @@ def main() -> None:
     try:
         settings = portainer_settings(dict(module.params))
         endpoint = parse_web_url(settings["base_url"], "base_url", https_only=True)
+        if not (os.path.isfile(settings["ca_file"]) and os.access(settings["ca_file"], os.R_OK)):
+            raise EndpointOptionError("ca_file is not a readable file")
         context = tls_context(settings["ca_file"])
     except (EndpointOptionError, TlsSetupError) as exc:
         module.fail_json(msg="portainer_health: %s" % exc)
-    exchange = http_request(endpoint.url_for(STATUS_PATH), context, settings["timeout_seconds"], MAX_STATUS_BYTES,
-                            headers={"Accept": "application/json"})
+    exchange = http_get(endpoint, STATUS_PATH, context, settings["timeout_seconds"], MAX_STATUS_BYTES,
+                        accept="application/json")
     exit_with_facts(module, "portainer_health", lambda: observe_portainer(exchange))
 
 

@@ -24,18 +24,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import HttpExchange
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import HttpExchange
 
 DATA = Path(__file__).resolve().parent / "data" / "adguard_portainer"
 DNS_REPLIES: dict[str, dict[str, Any]] = json.loads((DATA / "dns_replies.json").read_text())
 HTTP_RESPONSES: dict[str, dict[str, Any]] = json.loads((DATA / "http_responses.json").read_text())
-
-
-def closed_port(kind: int) -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound once, then released)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def dns_reply(case: str) -> bytes:

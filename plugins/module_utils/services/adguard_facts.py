@@ -27,17 +27,15 @@ from typing import Any, Dict, Optional
 
 from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import RCODE_NOERROR, parse_reply
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import build_facts, clamp_int
-from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
+    DNS_FAILURES,
+    DNS_NETWORK_ERROR,
     HTTP_FAILURES,
     HTTP_PROTOCOL_ERROR,
     TLS_REQUIRED,
     TRANSPORT_ERROR,
-    HttpExchange,
-)
-from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
-    DNS_FAILURES,
-    DNS_NETWORK_ERROR,
     DnsExchange,
+    HttpExchange,
 )
 
 CONTRACT = "tecrax.adguard_reachability"

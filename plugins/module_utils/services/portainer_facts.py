@@ -25,7 +25,7 @@ import re
 from typing import Any, Dict, Optional, Tuple
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import UNKNOWN, build_facts
-from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import (
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
     HTTP_FAILURES,
     HTTP_PROTOCOL_ERROR,
     TLS_REQUIRED,

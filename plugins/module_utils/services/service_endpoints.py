@@ -34,7 +34,6 @@ _DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DNS_NAME = re.compile(r"(?=.{1,253}\Z)%s(?:\.%s)*\Z" % (_DNS_LABEL, _DNS_LABEL))
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}\Z")
 _MAX_PATH_SEGMENTS = 8
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class EndpointOptionError(ValueError):
@@ -59,7 +58,7 @@ class WebEndpoint:
         """The URL of ``path`` under this endpoint; the port only when it is not the scheme's
         default, so that the Host header is what the operator's URL implies."""
         host = "[%s]" % self.host if ":" in self.host else self.host
-        port = "" if self.port == _DEFAULT_PORTS[self.scheme] else ":%d" % self.port
+        port = "" if self.port == (443 if self.scheme == "https" else 80) else ":%d" % self.port
         return "%s://%s%s%s" % (self.scheme, host, port, self.path_for(path))
 
 
@@ -92,7 +91,8 @@ def parse_web_url(value: object, option: str, https_only: bool = False) -> WebEn
     if port == 0:
         raise EndpointOptionError("%s port must be between 1 and 65535" % option)
     prefix = _path_prefix(parts.path, option)
-    return WebEndpoint(scheme=parts.scheme, host=host, port=port or _DEFAULT_PORTS[parts.scheme], prefix=prefix)
+    default_port = 443 if parts.scheme == "https" else 80
+    return WebEndpoint(scheme=parts.scheme, host=host, port=port or default_port, prefix=prefix)
 
 
 def _web_host(hostname: Optional[str], netloc: str, option: str) -> str:

@@ -1,26 +1,50 @@
 # Copyright: Tecrax developers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""The DNS probe of the AdGuard Home check: one query over UDP, bounded in time and size,
-reduced to a named outcome. (The HTTP requests of the AdGuard Home and Portainer checks go
-through the common transport, ``common/http_transport.py``.)
+"""The network I/O of the AdGuard Home and Portainer checks: one DNS query over UDP and one
+HTTP GET, each bounded in time and size, each reduced to a named outcome.
 
-A connected UDP socket to the resolver, so that an ICMP "port unreachable" comes back as
-``connection_refused`` instead of a silent timeout. The query is sent once and repeated once
-at half of ``timeout_seconds``; datagrams that are not a reply with our id are skipped (at
-most MAX_STRAY_DATAGRAMS, after which the last one is handed on and parses as malformed).
-Nothing else is read, and no exception text leaves this module.
+- DNS: a connected UDP socket to the resolver, so that an ICMP "port unreachable" comes back
+  as ``connection_refused`` instead of a silent timeout. The query is sent once and repeated
+  once at half of ``timeout_seconds``; datagrams that are not a reply with our id are skipped
+  (at most MAX_STRAY_DATAGRAMS, after which the last one is handed on and parses as
+  malformed). Nothing else is read.
+- HTTP: ``http_get`` is the common transport (``common/http_transport.py``, over Ansible's
+  ``open_url`` machinery: no proxy from the environment, no .netrc, no redirects, no
+  compression, bounded reads, https verified against the operator's CA file only) addressed
+  by a checked ``WebEndpoint``. Its outcome names are the transport's, re-exported here as the
+  services family's vocabulary.
+
+No exception text (which can quote addresses or certificate names) leaves this module.
 """
 
 from __future__ import annotations
 
 import secrets
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Optional
 
+from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import (  # noqa: F401 - re-exported
+    CONNECTION_FAILED,
+    CONNECTION_REFUSED,
+    HTTP_FAILURES,
+    HTTP_PROTOCOL_ERROR,
+    TIMEOUT,
+    TLS_FAILURES,
+    TLS_REQUIRED,
+    TRANSPORT_ERROR,
+    HttpExchange,
+    TlsSetupError,
+    http_failure,
+    http_request,
+    tls_context,
+)
 from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import reply_id
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import WebEndpoint
 
+USER_AGENT = "tecrax.ops-readonly"
 MAX_DATAGRAM_BYTES = 4096
 MAX_STRAY_DATAGRAMS = 16
 
@@ -77,3 +101,10 @@ def dns_exchange(server: str, port: int, query: bytes, txid: int, timeout_second
         return DnsExchange(DNS_TIMEOUT)
     except OSError:
         return DnsExchange(DNS_NETWORK_ERROR)
+
+
+def http_get(endpoint: WebEndpoint, path: str, context: Optional[ssl.SSLContext], timeout_seconds: float,
+             max_bytes: int, accept: str = "*/*") -> HttpExchange:
+    """GET ``path`` under ``endpoint``; ``context`` is required for https and unused for http."""
+    return http_request(endpoint.url_for(path), context, timeout_seconds, max_bytes, headers={"Accept": accept},
+                        user_agent=USER_AGENT)

@@ -13,8 +13,12 @@ from hypothesis import strategies as st
 
 from ansible_collections.tecrax.ops.plugins.module_utils.services import adguard_facts
 from ansible_collections.tecrax.ops.plugins.module_utils.services.adguard_facts import observe_adguard
-from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import HTTP_FAILURES, HttpExchange
-from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import DNS_FAILURES, DnsExchange
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import (
+    DNS_FAILURES,
+    HTTP_FAILURES,
+    DnsExchange,
+    HttpExchange,
+)
 from unit.conftest import load_schema, schema_errors
 from unit.service_replay import DNS_REPLIES, dns_reply, exchange_from_raw, http_response
 

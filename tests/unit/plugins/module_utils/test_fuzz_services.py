@@ -18,7 +18,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.tecrax.ops.plugins.module_utils.common import http_transport as transport
 from ansible_collections.tecrax.ops.plugins.module_utils.services import dns_wire
 from ansible_collections.tecrax.ops.plugins.module_utils.services import service_endpoints as endpoints
 from ansible_collections.tecrax.ops.plugins.module_utils.services import service_probes as probes
@@ -45,7 +44,7 @@ def _adguard_seeds() -> list[dict[str, Any]]:
 @given(st.sampled_from(_adguard_seeds()).flatmap(lambda seed: mutated(seed, keep_types=True)))
 def test_adguard_facts_of_mutated_answers(facts_schema_errors: Any, raw: dict[str, Any]) -> None:
     dns = probes.DnsExchange(failure=raw["dns_failure"], message=raw["message"])
-    facts = observe_adguard(dns, raw["txid"], raw["name"], transport.HttpExchange(**raw["login"]), raw["scheme"])
+    facts = observe_adguard(dns, raw["txid"], raw["name"], probes.HttpExchange(**raw["login"]), raw["scheme"])
     assert facts_schema_errors(facts, "adguard_reachability.v1.schema.json") == []
 
 
@@ -53,7 +52,7 @@ def test_adguard_facts_of_mutated_answers(facts_schema_errors: Any, raw: dict[st
 @given(st.sampled_from(sorted(ANSWERS.values(), key=repr)).flatmap(
     lambda seed: mutated(seed, keep_types=True, json=True)))
 def test_portainer_facts_of_mutated_answers(facts_schema_errors: Any, answer: dict[str, Any]) -> None:
-    facts = observe_portainer(transport.HttpExchange(**answer))
+    facts = observe_portainer(probes.HttpExchange(**answer))
     assert facts_schema_errors(facts, "portainer_reachability.v1.schema.json") == []
 
 
@@ -89,9 +88,9 @@ def http_server() -> Iterator[_SettableReplayServer]:
 def test_http_client_of_mutated_responses(http_server: _SettableReplayServer, raw: bytes, max_bytes: int) -> None:
     http_server.answer_with(raw)
     endpoint = endpoints.parse_web_url("http://127.0.0.1:%d" % http_server.port, "web_url")
-    exchange = transport.http_request(endpoint.url_for("/login.html"), None, 5, max_bytes)
+    exchange = probes.http_get(endpoint, "/login.html", None, 5, max_bytes)
     if exchange.failure is not None:
-        assert exchange.failure in transport.HTTP_FAILURES and exchange.status is None
+        assert exchange.failure in probes.HTTP_FAILURES and exchange.status is None
     else:
         assert isinstance(exchange.status, int) and len(exchange.body) <= max_bytes
 
@@ -109,8 +108,8 @@ def ca_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_ca_file_reader_of_mutated_certificates(ca_path: Path, pem: bytes) -> None:
     ca_path.write_bytes(pem)
     try:
-        context = transport.tls_context(str(ca_path))
-    except transport.TlsSetupError as error:
+        context = probes.tls_context(str(ca_path))
+    except probes.TlsSetupError as error:
         assert str(error).startswith("ca_file holds no")
         return
     assert isinstance(context, ssl.SSLContext) and context.verify_mode == ssl.CERT_REQUIRED

@@ -1,152 +1,78 @@
-"""The common HTTP(S) transport (Ansible's open_url machinery) as the AdGuard Home and Portainer
-checks use it, against real local servers on 127.0.0.1 replaying the answers recorded from the
-lab's stand-ins (nginx), with real TLS: certificates from a test CA made with openssl for this
-session. The Zabbix modules' use of it is tested in tests/unit/plugins/modules/test_zabbix_modules.py."""
+"""What the common transport sets on Ansible's open_url machinery, against real local servers:
+no proxy and no .netrc from the environment, no redirect followed, wrapped errors named.
+
+(The GET/TLS behaviour it gives the AdGuard Home and Portainer checks is tested through their
+``http_get`` in test_service_probes.py, and the Zabbix POSTs in test_zabbix_modules.py.)
+"""
 
 from __future__ import annotations
 
-import http.client
 import socket
 import ssl
+import urllib.error
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import (
-    HttpExchange,
-    TlsSetupError,
-    http_failure,
-    http_request,
-    tls_context,
-)
-from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import parse_web_url
-from unit.openssl_pki import Pki
-from unit.service_replay import HttpReplayServer, closed_port, http_response, server_context
+from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import http_failure, http_request
+from unit.service_replay import HttpReplayServer, http_response
 
 
-def serve(servers: list[Any], case: str, context: ssl.SSLContext | None = None, **options: Any) -> HttpReplayServer:
-    server = HttpReplayServer(http_response(case), context, **options)
+def login_page(servers: list[Any]) -> HttpReplayServer:
+    server = HttpReplayServer(http_response("login_200"))
     servers.append(server)
     return server
 
 
-def url(port: int, path: str, scheme: str = "http", prefix: str = "") -> str:
-    return parse_web_url(f"{scheme}://127.0.0.1:{port}{prefix}", "url").url_for(path)
+def test_proxy_settings_of_the_environment_are_not_used(servers: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://192.0.2.1:9")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    server = login_page(servers)
+    exchange = http_request(f"http://127.0.0.1:{server.port}/login.html", None, 2, 65536)
+    assert (exchange.failure, exchange.status) == (None, 200)
+    assert server.requests[0].startswith(b"GET /login.html HTTP/1.1\r\n")  # not a proxy's absolute URL
 
 
-def test_recorded_login_page_over_http(servers: list[Any]) -> None:
-    server = serve(servers, "login_302")
-    exchange = http_request(url(server.port, "/login.html", prefix="/noauth"), None, 2, 65536)
-    assert (exchange.failure, exchange.status, exchange.truncated, exchange.tls_verified) == (None, 302, False, False)
-    request = server.requests[0].decode()
-    assert request.startswith("GET /noauth/login.html HTTP/1.1\r\n")
-    headers = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in request.split("\r\n")[1:] if line}
-    assert headers == {"host": f"127.0.0.1:{server.port}", "accept-encoding": "identity",
-                       "user-agent": "tecrax.ops-readonly", "accept": "*/*", "connection": "close"}
+def test_netrc_credentials_are_not_sent(servers: list[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login operator password netrc-secret\n")  # secret-topology: allow test input
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    server = login_page(servers)
+    assert http_request(f"http://127.0.0.1:{server.port}/login.html", None, 2, 65536).status == 200
+    assert b"authorization" not in server.requests[0].lower()
 
 
-def test_recorded_status_over_verified_tls(servers: list[Any], pki: Pki) -> None:
-    server = serve(servers, "portainer_status", server_context(pki.server_cert, pki.server_key))
-    exchange = http_request(url(server.port, "/api/status", "https"), tls_context(str(pki.ca_file)), 2, 65536,
-                            headers={"Accept": "application/json"})
-    assert exchange.failure is None and exchange.status == 200 and exchange.tls_verified is True
-    assert exchange.body.startswith(b'{"Version":"2.19.4"')
-
-
-@pytest.mark.parametrize(
-    ("cert", "ca", "failure"),
-    [
-        ("server_cert", "other_ca_file", "tls_unknown_ca"),
-        ("server_cert", "server_cert", "tls_unknown_ca"),  # a leaf is no trust anchor
-        ("misnamed_cert", "ca_file", "tls_hostname_mismatch"),
-        ("expired_cert", "ca_file", "tls_certificate_expired"),
-        ("future_cert", "ca_file", "tls_certificate_not_yet_valid"),
-    ],
-)
-def test_certificate_failures_are_named(servers: list[Any], pki: Pki, cert: str, ca: str, failure: str) -> None:
-    server = serve(servers, "portainer_status", server_context(getattr(pki, cert), pki.server_key))
-    exchange = http_request(url(server.port, "/api/status", "https"), tls_context(str(getattr(pki, ca))), 2, 65536)
-    assert exchange == HttpExchange(failure=failure)
-    assert server.requests == []  # nothing was sent over the unverified connection
-
-
-def test_pinned_self_signed_server_certificate_is_trusted(servers: list[Any], pki: Pki) -> None:
-    server = serve(servers, "portainer_status", server_context(pki.self_signed_cert, pki.self_signed_key))
-    exchange = http_request(url(server.port, "/api/status", "https"), tls_context(str(pki.self_signed_cert)), 2, 65536)
-    assert (exchange.failure, exchange.status, exchange.tls_verified) == (None, 200, True)
-    # ... and only where it was pinned: the test CA does not vouch for it.
-    exchange = http_request(url(server.port, "/api/status", "https"), tls_context(str(pki.ca_file)), 2, 65536)
-    assert exchange == HttpExchange(failure="tls_unknown_ca")
-
-
-def test_plain_http_port_is_tls_required(servers: list[Any], pki: Pki) -> None:
-    server = serve(servers, "tls_hello_to_plain_port", whole_request=False)
-    exchange = http_request(url(server.port, "/api/status", "https"), tls_context(str(pki.ca_file)), 2, 65536)
-    assert exchange == HttpExchange(failure="tls_required")
-
-
-def test_refused_silent_and_garbled_servers(pki: Pki) -> None:
-    assert http_request(url(closed_port(socket.SOCK_STREAM), "/"), None, 2, 100) == HttpExchange(
-        failure="connection_refused")
-    with socket.socket() as silent:  # listens, never accepts: connect works, no answer comes
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(1)
-        assert http_request(url(silent.getsockname()[1], "/"), None, 1, 100) == HttpExchange(failure="timeout")
-
-
-def test_a_non_http_answer_is_a_protocol_error(servers: list[Any]) -> None:
-    server = HttpReplayServer(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n\r\n")
+def test_a_redirect_is_an_answer_and_is_not_followed(servers: list[Any]) -> None:
+    body = b"moved"
+    server = HttpReplayServer(b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: %d\r\n\r\n%s"
+                              % (len(body), body))
     servers.append(server)
-    assert http_request(url(server.port, "/login.html"), None, 2, 100) == HttpExchange(failure="http_protocol_error")
+    exchange = http_request(f"http://127.0.0.1:{server.port}/login.html", None, 2, 65536)
+    assert (exchange.failure, exchange.status, exchange.body) == (None, 302, body)
+    assert len(server.requests) == 1
 
 
-def test_body_is_read_up_to_the_limit(servers: list[Any]) -> None:
-    server = serve(servers, "login_500")
-    raw_body = http_response("login_500").partition(b"\r\n\r\n")[2]
-    exact = http_request(url(server.port, "/broken/login.html"), None, 2, len(raw_body))
-    assert (exact.status, exact.body, exact.truncated) == (500, raw_body, False)
-    cut = http_request(url(server.port, "/broken/login.html"), None, 2, 10)
-    assert (cut.status, cut.body, cut.truncated) == (500, raw_body[:10], True)
-
-
-def test_a_body_that_never_arrives_is_a_timeout(servers: list[Any]) -> None:
-    server = serve(servers, "login_200", hold_body=True)
-    assert http_request(url(server.port, "/login.html"), None, 1, 65536) == HttpExchange(failure="timeout")
-    assert len(server.requests) == 1  # the request was read and the head sent
-
-
-def test_tls_context_needs_a_ca_certificate(pki: Pki, tmp_path: Path) -> None:
-    context = tls_context(str(pki.ca_file))
-    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
-    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
-    assert [cert["subject"] for cert in context.get_ca_certs()] == [((("commonName", "Tecrax test ca"),),)]
-    assert context.cert_store_stats()["x509"] == 1  # the system trust store is not loaded
-    for content in ("", "not a certificate\n", pki.server_key.read_text()):
-        bad = tmp_path / "bad.pem"
-        bad.write_text(content)
-        with pytest.raises(TlsSetupError):
-            tls_context(str(bad))
-    with pytest.raises(TlsSetupError):
-        tls_context(str(tmp_path / "missing.pem"))
-
-
-def test_https_without_a_context_is_a_programming_error() -> None:
-    with pytest.raises(ValueError):
-        http_request(url(443, "/", "https"), None, 1, 1)
+def _ssl_error(reason: str) -> ssl.SSLError:
+    error = ssl.SSLError(1, "[SSL] " + reason)
+    error.reason = reason
+    return error
 
 
 @pytest.mark.parametrize(
     ("error", "failure"),
     [
-        (socket.timeout("timed out"), "timeout"),
-        (ConnectionResetError(), "connection_failed"),
-        (socket.gaierror(-2, "Name or service not known"), "connection_failed"),
-        (http.client.RemoteDisconnected("closed"), "http_protocol_error"),
-        (http.client.LineTooLong("header line"), "http_protocol_error"),
-        (ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), "tls_handshake_failed"),
-        (ValueError("odd"), "transport_error"),
+        (urllib.error.URLError(ConnectionRefusedError(111, "refused")), "connection_refused"),
+        (urllib.error.URLError(socket.timeout("timed out")), "timeout"),
+        (urllib.error.URLError("timed out"), "timeout"),
+        (urllib.error.URLError("unknown url type: ftp"), "transport_error"),
+        (urllib.error.URLError(_ssl_error("WRONG_VERSION_NUMBER")), "tls_required"),
+        (_ssl_error("CERTIFICATE_VERIFY_FAILED"), "tls_certificate_rejected"),
+        (urllib.error.URLError(socket.gaierror(-2, "Name or service not known")), "connection_failed"),
     ],
 )
-def test_failures_of_other_kinds(error: BaseException, failure: str) -> None:
+def test_errors_urllib_wraps_are_named_by_their_cause(error: BaseException, failure: str) -> None:
     assert http_failure(error) == failure

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.tecrax.ops.plugins.module_utils.services import portainer_facts
 from ansible_collections.tecrax.ops.plugins.module_utils.services.portainer_facts import observe_portainer, portainer_version
-from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import HTTP_FAILURES, TLS_FAILURES, HttpExchange
+from ansible_collections.tecrax.ops.plugins.module_utils.services.service_probes import HTTP_FAILURES, TLS_FAILURES, HttpExchange
 from unit.conftest import load_schema, schema_errors
 from unit.service_replay import exchange_from_raw, http_response
 
