@@ -314,14 +314,8 @@ def _prose(text: str) -> str:
     return "".join(f"{block}\n\n" for block in blocks if block)
 
 
-def stale(root: Path = REPO_ROOT) -> list[Path]:
-    return generated_files.stale(root, rendered(root))
-
-
-def main(argv: list[str] | None = None) -> int:
-    return generated_files.main(argv, "generate_facts_docs", __doc__.splitlines()[0], REPO_ROOT, rendered,
-                                (SchemaDocError, generate_profile.DeclarationError))
-
+GENERATOR = generated_files.Generator("generate_facts_docs", REPO_ROOT, rendered, (SchemaDocError, generate_profile.DeclarationError))
+stale, main = GENERATOR.stale, GENERATOR.main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -189,14 +189,8 @@ def _indented(text: str) -> str:
     return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
 
 
-def stale(root: Path = REPO_ROOT) -> list[Path]:
-    return generated_files.stale(root, rendered(root))
-
-
-def main(argv: list[str] | None = None) -> int:
-    return generated_files.main(argv, "generate_module_docs", __doc__.splitlines()[0], REPO_ROOT, rendered,
-                                (ModuleDocError, generate_facts_docs.SchemaDocError))
-
+GENERATOR = generated_files.Generator("generate_module_docs", REPO_ROOT, rendered, (ModuleDocError, generate_facts_docs.SchemaDocError))
+stale, main = GENERATOR.stale, GENERATOR.main
 
 if __name__ == "__main__":
     sys.exit(main())

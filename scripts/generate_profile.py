@@ -42,7 +42,7 @@ CONDITIONS = {
     "complete": ("coverage.state", "complete", ("complete", "incomplete")),
 }
 INTENT_KEYS = {"id", "step", "passes_when", "rules", "title", "summary", "workflow", "target_kinds",
-               "capability", "runbook", "note", "about"}
+               "capability", "runbook", "note", "about", "playbook"}
 REQUIRED_KEYS = {"id", "step", "passes_when", "title", "summary", "workflow", "target_kinds", "capability", "runbook"}
 
 
@@ -66,6 +66,8 @@ def declarations(profile: Path = PROFILE) -> dict[str, tuple[str, Mapping[str, A
                                    f" or lacks {sorted(missing)}")
         if intent["passes_when"] not in CONDITIONS:
             raise DeclarationError(f"action {action}: passes_when must be one of {sorted(CONDITIONS)}")
+        if intent.get("playbook", "hand-written") != "hand-written":
+            raise DeclarationError(f"action {action}: playbook may only be 'hand-written' (generated when absent)")
         if spec.get("mutating"):
             raise DeclarationError(f"action {action}: a mutating action cannot declare a read-only intent")
         if intent["id"] in found:
@@ -154,13 +156,8 @@ def _document(origin: str, prose: str | None, data: Mapping[str, Any]) -> str:
     return header + yaml.dump(dict(data), Dumper=_IndentedDumper, sort_keys=False, width=100, allow_unicode=False)
 
 
-def stale(profile: Path = PROFILE) -> list[Path]:
-    return generated_files.stale(profile, rendered(profile))
-
-
-def main(argv: list[str] | None = None) -> int:
-    return generated_files.main(argv, "generate_profile", __doc__.splitlines()[0], PROFILE, rendered, (DeclarationError,))
-
+GENERATOR = generated_files.Generator("generate_profile", PROFILE, rendered, (DeclarationError,))
+stale, main = GENERATOR.stale, GENERATOR.main
 
 if __name__ == "__main__":
     sys.exit(main())
