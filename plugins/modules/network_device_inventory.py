@@ -6,24 +6,12 @@ from __future__ import annotations
 
 # DOCUMENTATION, EXAMPLES and RETURN: the sidecar file network_device_inventory.yml beside this one.
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import exit_with_facts
-from ansible_collections.tecrax.ops.plugins.module_utils.network.network_device import (
-    identify_family,
-    normalize_inventory,
-)
-from ansible_collections.tecrax.ops.plugins.module_utils.network.network_wrapper import (
-    DEFAULT_TIMEOUT_SECONDS,
-    observe_with_module,
-    wrapper_argument_spec,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.network.network_device import normalize_inventory
+from ansible_collections.tecrax.ops.plugins.module_utils.network.network_module import run_wrapper_module
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=wrapper_argument_spec(DEFAULT_TIMEOUT_SECONDS),
-                           supports_check_mode=True)
-    raw = observe_with_module(module, identify_family)
-    exit_with_facts(module, "network_device_inventory", lambda: normalize_inventory(raw))
+    run_wrapper_module("network_device_inventory", normalize_inventory)
 
 
 if __name__ == "__main__":

@@ -85,10 +85,6 @@ def services(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ser
         lab.stop_host(host)
 
 
-@pytest.fixture
-def governed(tmp_path: Path, lab: Any) -> Governed:
-    return Governed(tmp_path / "rexecop", lab.private_key)
-
 
 def recorded_facts(outcome: Outcome, intent: str, check_mode: bool = False) -> dict[str, Any]:
     """Every step ran and the SCLite evidence verifies; return the lifted facts."""

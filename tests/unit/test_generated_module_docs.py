@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -71,15 +70,10 @@ def test_fragments_are_merged_under_the_modules_own_options() -> None:
     assert "tecrax.ops.zabbix_api.token" in documentation["extends_documentation_fragment"]
 
 
-def test_ansible_doc_shows_every_module_in_full(tmp_path: Path) -> None:
-    (tmp_path / "ansible_collections" / "tecrax").mkdir(parents=True)
-    (tmp_path / "ansible_collections" / "tecrax" / "ops").symlink_to(REPO_ROOT, target_is_directory=True)
-    (tmp_path / "ansible.cfg").write_text("")
-    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(tmp_path), "ANSIBLE_HOME": str(tmp_path / "home"),
-           "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg")}
+def test_ansible_doc_shows_every_module_in_full(ansible_env: dict[str, str]) -> None:
     shown = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "--json",
                             *(f"tecrax.ops.{module}" for module in MODULES)],
-                           capture_output=True, text=True, env=env, timeout=300, check=True)
+                           capture_output=True, text=True, env=ansible_env, timeout=300, check=True)
     docs = json.loads(shown.stdout)
     assert sorted(docs) == [f"tecrax.ops.{module}" for module in MODULES]
     for name, doc in docs.items():

@@ -3,7 +3,6 @@ the others stay hand-written, and every action has its playbook."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -102,13 +101,8 @@ def test_a_declaration_that_leaves_an_option_unexplained_is_refused(
     assert message in str(raised.value)
 
 
-def test_generated_playbooks_pass_ansible_playbooks_syntax_check(tmp_path: Path) -> None:
-    (tmp_path / "ansible_collections" / "tecrax").mkdir(parents=True)
-    (tmp_path / "ansible_collections" / "tecrax" / "ops").symlink_to(REPO_ROOT, target_is_directory=True)
-    (tmp_path / "ansible.cfg").write_text("")
-    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(tmp_path), "ANSIBLE_HOME": str(tmp_path / "home"),
-           "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg")}
+def test_generated_playbooks_pass_ansible_playbooks_syntax_check(ansible_env: dict[str, str]) -> None:
     checked = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "--syntax-check", "-i", "localhost,",
                               *(f"tecrax.ops.{path.stem}" for path in sorted(generator.rendered()))],
-                             capture_output=True, text=True, env=env, timeout=300, check=False)
+                             capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
