@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from unit.nested import values_under
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ENVIRONMENTS = sorted((EXAMPLES / "environments").glob("*.example.yaml"))
 CATALOGS = sorted((EXAMPLES / "catalogs").glob("*.example.yaml"))
@@ -26,15 +28,7 @@ def rexecop(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def secret_refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if str(key).endswith("secret_ref") and isinstance(value, str):
-                yield value
-            else:
-                yield from secret_refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from secret_refs(item)
+    return values_under(node, lambda key: key.endswith("secret_ref"))
 
 
 def test_there_are_examples() -> None:

@@ -26,14 +26,20 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import (  # noqa: F401 - re-exported
+from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport import (
     CONNECTION_FAILED,
     CONNECTION_REFUSED,
     HTTP_FAILURES,
     HTTP_PROTOCOL_ERROR,
     TIMEOUT,
+    TLS_CERTIFICATE_EXPIRED,
+    TLS_CERTIFICATE_NOT_YET_VALID,
+    TLS_CERTIFICATE_REJECTED,
     TLS_FAILURES,
+    TLS_HANDSHAKE_FAILED,
+    TLS_HOSTNAME_MISMATCH,
     TLS_REQUIRED,
+    TLS_UNKNOWN_CA,
     TRANSPORT_ERROR,
     HttpExchange,
     TlsSetupError,
@@ -43,6 +49,16 @@ from ansible_collections.tecrax.ops.plugins.module_utils.common.http_transport i
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import reply_id
 from ansible_collections.tecrax.ops.plugins.module_utils.services.service_endpoints import WebEndpoint
+
+# The HTTP outcome names and TLS helpers are the common transport's, offered here too.
+__all__ = [
+    "CONNECTION_FAILED", "CONNECTION_REFUSED", "DNS_CONNECTION_REFUSED", "DNS_FAILURES", "DNS_NETWORK_ERROR",
+    "DNS_TIMEOUT", "HTTP_FAILURES", "HTTP_PROTOCOL_ERROR", "MAX_DATAGRAM_BYTES", "MAX_STRAY_DATAGRAMS", "TIMEOUT",
+    "TLS_CERTIFICATE_EXPIRED", "TLS_CERTIFICATE_NOT_YET_VALID", "TLS_CERTIFICATE_REJECTED", "TLS_FAILURES",
+    "TLS_HANDSHAKE_FAILED", "TLS_HOSTNAME_MISMATCH", "TLS_REQUIRED", "TLS_UNKNOWN_CA", "TRANSPORT_ERROR", "USER_AGENT",
+    "DnsExchange", "HttpExchange", "TlsSetupError", "dns_exchange", "http_failure", "http_get", "new_query_id",
+    "tls_context",
+]
 
 USER_AGENT = "tecrax.ops-readonly"
 MAX_DATAGRAM_BYTES = 4096
