@@ -6,10 +6,9 @@ from __future__ import annotations
 
 # DOCUMENTATION, EXAMPLES and RETURN: the sidecar file docker_service_health.yml beside this one.
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
-    run_host_observation,
+    run_host_module,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.host.docker_service_health import (
     UNIT_NAMES,
@@ -30,8 +29,7 @@ def collect_raw(commands: CommandRunner) -> dict[str, dict[str, object]]:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    run_host_observation(module, "docker_service_health", collect_raw, normalize_docker_service_health)
+    run_host_module("docker_service_health", collect_raw, normalize_docker_service_health)
 
 
 if __name__ == "__main__":

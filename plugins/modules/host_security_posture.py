@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
-    run_host_observation,
+    run_host_module,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES
 from ansible_collections.tecrax.ops.plugins.module_utils.host.host_security_posture import (
@@ -113,8 +112,7 @@ def collect_raw(commands: CommandRunner) -> dict[str, object]:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    run_host_observation(module, "host_security_posture", collect_raw, normalize_host_security_posture)
+    run_host_module("host_security_posture", collect_raw, normalize_host_security_posture)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 # DOCUMENTATION, EXAMPLES and RETURN: the sidecar file ntp_health.yml beside this one.
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
-    run_host_observation,
+    run_host_module,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import (
     DAEMONS,
@@ -38,8 +37,7 @@ def collect_raw(commands: CommandRunner) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    run_host_observation(module, "ntp_health", collect_raw, normalize_ntp_local_health)
+    run_host_module("ntp_health", collect_raw, normalize_ntp_local_health)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 # DOCUMENTATION, EXAMPLES and RETURN: the sidecar file ntp_server_health.yml beside this one.
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
-    run_host_observation,
+    run_host_module,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import (
     DAEMONS,
@@ -38,8 +37,7 @@ def collect_raw(commands: CommandRunner) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    run_host_observation(module, "ntp_server_health", collect_raw, normalize_ntp_server_observation)
+    run_host_module("ntp_server_health", collect_raw, normalize_ntp_server_observation)
 
 
 if __name__ == "__main__":
