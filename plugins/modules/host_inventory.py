@@ -11,24 +11,15 @@ import socket
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
+    read_bounded,
     run_host_module,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES
 from ansible_collections.tecrax.ops.plugins.module_utils.host.host_inventory import (
     normalize_host_inventory,
 )
 
 OS_RELEASE_PATHS = ("/etc/os-release", "/usr/lib/os-release")
 HOSTNAME_PATH = "/proc/sys/kernel/hostname"
-
-
-def read_bounded(path: str) -> bytes | None:
-    """The first MAX_RAW_BYTES of a file, or None when it cannot be read."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(MAX_RAW_BYTES)
-    except OSError:
-        return None
 
 
 def read_os_release() -> bytes | None:

@@ -11,6 +11,7 @@ import time
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import (
     CommandRunner,
+    read_bounded,
     run_host_module,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import MAX_RAW_BYTES
@@ -77,14 +78,6 @@ def package_lists(now: float) -> dict[str, int | None] | None:
         return None
     age = None if newest is None else max(0, int(now - newest))
     return {"files": files, "age_seconds": age}
-
-
-def read_bounded(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(MAX_RAW_BYTES)
-    except OSError:
-        return None
 
 
 def marker_present(path: str) -> bool | None:

@@ -263,6 +263,15 @@ def fail_timed_out(module: Any, error: CommandTimedOut, detail: str = "", **resu
     module.fail_json(msg=message, timed_out=True, **result)
 
 
+def read_bounded(path: str, max_bytes: int = MAX_RAW_BYTES) -> Optional[bytes]:
+    """The first ``max_bytes`` of a file on the host, or None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(max_bytes)
+    except OSError:
+        return None
+
+
 def run_host_observation(module: Any, name: str, collect: Callable[[CommandRunner], Any],
                          normalize: Callable[[Any], Mapping[str, Any]]) -> None:
     """End the read-only module ``name``: ``normalize(collect(runner))`` within its budget."""

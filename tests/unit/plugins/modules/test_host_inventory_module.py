@@ -9,6 +9,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandResult, CommandRunner
+from ansible_collections.tecrax.ops.plugins.module_utils.common import command_runner
 from ansible_collections.tecrax.ops.plugins.modules import host_inventory
 from unit.recorded_commands import exited
 from unit import module_runner
@@ -84,10 +85,11 @@ def test_unreadable_files_are_unobserved(capsys: pytest.CaptureFixture[str],
 
 def test_read_bounded(tmp_path: Any) -> None:
     big = tmp_path / "big"
-    big.write_bytes(b"x" * (host_inventory.MAX_RAW_BYTES + 10))
-    assert host_inventory.read_bounded(str(big)) == b"x" * host_inventory.MAX_RAW_BYTES
-    assert host_inventory.read_bounded(str(tmp_path / "missing")) is None
-    assert host_inventory.read_bounded(str(tmp_path)) is None
+    big.write_bytes(b"x" * (command_runner.MAX_RAW_BYTES + 10))
+    assert command_runner.read_bounded(str(big)) == b"x" * command_runner.MAX_RAW_BYTES
+    assert command_runner.read_bounded(str(big), 3) == b"xxx"
+    assert command_runner.read_bounded(str(tmp_path / "missing")) is None
+    assert command_runner.read_bounded(str(tmp_path)) is None
 
 
 def test_kernel_is_formatted_like_uname_srm() -> None:
