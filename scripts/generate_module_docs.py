@@ -161,9 +161,14 @@ def _return_type(schema: Mapping[str, Any]) -> str:
 
 
 def _fallback(key: str, schema: Mapping[str, Any]) -> str:
-    """For a field the schema leaves undescribed: its source's name, or its fixed value."""
+    """For a field the schema leaves undescribed: what its shape or fixed value says."""
     if "const" in schema:
         return f"Always `{schema['const']}`." if not isinstance(schema["const"], (list, dict)) else "A fixed value."
+    if schema.get("properties"):
+        return "The fields below."
+    items = schema.get("items")
+    if isinstance(items, Mapping) and items.get("properties"):
+        return "A list of objects with the fields below."
     return f"`{key}`, as the description of the object around it explains."
 
 
