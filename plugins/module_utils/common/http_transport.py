@@ -107,6 +107,11 @@ def tls_context(ca_file: str) -> ssl.SSLContext:
     return context
 
 
+# Request.open builds a context from the system trust store when it is given none; a plain
+# http request never uses one, so it gets this unused, empty context instead.
+_PLAIN = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def http_request(url: str, context: Optional[ssl.SSLContext], timeout_seconds: float, max_bytes: int,
                  method: str = "GET", data: Optional[bytes] = None, headers: Optional[Mapping[str, str]] = None,
                  user_agent: str = DEFAULT_USER_AGENT) -> HttpExchange:
@@ -119,9 +124,9 @@ def http_request(url: str, context: Optional[ssl.SSLContext], timeout_seconds: f
     try:
         try:
             response: Any = Request().open(
-                method, url, data=data, headers=dict({"Accept": "*/*"}, **(headers or {})), use_proxy=False, use_netrc=False,
-                follow_redirects="none", decompress=False, use_gssapi=False, timeout=timeout_seconds,
-                http_agent=user_agent, context=context if https else _PLAIN)
+                method, url, data=data, headers=dict({"Accept": "*/*"}, **(headers or {})), timeout=timeout_seconds,
+                http_agent=user_agent, context=context if https else _PLAIN,
+                use_proxy=False, use_netrc=False, follow_redirects="none", decompress=False, use_gssapi=False)
         except urllib.error.HTTPError as answer:
             # A status urllib treats as an error (>= 300, redirects included): still an answer.
             # The error must outlive this block: when it is collected, it closes the response.
@@ -138,10 +143,6 @@ def http_request(url: str, context: Optional[ssl.SSLContext], timeout_seconds: f
         return HttpExchange(failure=http_failure(error))
     return HttpExchange(status=status, body=body, truncated=truncated, tls_verified=https)
 
-
-# Request.open builds a context from the system trust store when it is given none; a plain
-# http request never uses one, so it gets this unused, empty context instead.
-_PLAIN = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _read_bounded(response: Any, max_bytes: int, deadline: float) -> Tuple[bytes, bool]:
