@@ -99,6 +99,9 @@ def rendered(root: Path = REPO_ROOT) -> dict[Path, str]:
     files: dict[Path, str] = {}
     for module, schema_name in sorted(module_schemas(root).items()):
         path = MODULES / f"{module}.yml"
+        if not (root / path).is_file():
+            raise ModuleDocError(f"{path}: missing; a module an action runs keeps its DOCUMENTATION and EXAMPLES"
+                                 f" there, and a RETURN ending in the marker line {MARKER.strip()!r}")
         sidecar(module, root)  # it must parse as documentation
         text = (root / path).read_text(encoding="utf-8")
         if MARKER not in text:
