@@ -144,7 +144,6 @@ def http_request(url: str, context: Optional[ssl.SSLContext], timeout_seconds: f
     return HttpExchange(status=status, body=body, truncated=truncated, tls_verified=https)
 
 
-
 def _read_bounded(response: Any, max_bytes: int, deadline: float) -> Tuple[bytes, bool]:
     read = getattr(response, "read1", None) or response.read
     chunks = []
