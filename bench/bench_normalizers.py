@@ -19,12 +19,9 @@ Pure Python, no lab, from the repository root:  .venv/bin/python bench/bench_nor
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,16 +32,10 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "unit" / "data"
 
 
-def _link_collection() -> None:
-    """Make this checkout importable as ansible_collections.tecrax.ops (as tests/unit/conftest.py does)."""
-    root = Path(tempfile.mkdtemp(prefix="tecrax-bench-"))
-    atexit.register(shutil.rmtree, root, True)
-    (root / "ansible_collections" / "tecrax").mkdir(parents=True)
-    (root / "ansible_collections" / "tecrax" / "ops").symlink_to(REPO, target_is_directory=True)
-    sys.path.insert(0, str(root))
+sys.path.insert(0, str(REPO / "tests"))
+from unit.collection_link import link_collection  # noqa: E402
 
-
-_link_collection()
+sys.path.insert(0, str(link_collection("tecrax-bench-")))
 
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp import chrony_ntp_server  # noqa: E402
 from ansible_collections.tecrax.ops.plugins.module_utils.host import docker_service_health  # noqa: E402

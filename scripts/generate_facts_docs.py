@@ -13,7 +13,6 @@ a unit test fails when a page on disk is not what this script writes.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -27,6 +26,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 import generate_profile
+import generated_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = Path("profile/schemas")
@@ -44,15 +44,22 @@ class SchemaDocError(ValueError):
     """A schema or its declaration cannot be rendered as a facts page."""
 
 
-def rendered(root: Path = REPO_ROOT) -> dict[Path, str]:
-    """Every facts page (relative to the repository root) and its text."""
+def expanded_schemas(root: Path = REPO_ROOT) -> dict[str, dict[str, Any]]:
+    """Every facts schema by file name, with each ``$ref`` replaced by its target (see
+    ``_expanded``): what a contract allows, field by field, in one document."""
     schemas = {path.name: json.loads(path.read_text(encoding="utf-8"))
                for path in sorted((root / SCHEMA_DIR).glob("*.schema.json"))}
     if ENVELOPE_SCHEMA not in schemas:
         raise SchemaDocError(f"{SCHEMA_DIR / ENVELOPE_SCHEMA} is missing")
     registry = Registry().with_resources((schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012))
                                          for schema in schemas.values())
-    envelope_keys = tuple(schemas[ENVELOPE_SCHEMA]["$defs"]["envelope"]["properties"])
+    return {name: _expanded(schema, registry.resolver(base_uri=schema["$id"])) for name, schema in schemas.items()}
+
+
+def rendered(root: Path = REPO_ROOT) -> dict[Path, str]:
+    """Every facts page (relative to the repository root) and its text."""
+    schemas = expanded_schemas(root)
+    envelope_keys = tuple(schemas[ENVELOPE_SCHEMA]["properties"])
     actions = yaml.safe_load((root / CONNECTOR_FILE).read_text(encoding="utf-8"))["connector"]["actions"]
     declared = {action: (intent_id, *generate_profile.condition(spec, intent)[:2])
                 for intent_id, (action, spec, intent) in generate_profile.declarations(root / "profile").items()}
@@ -61,8 +68,7 @@ def rendered(root: Path = REPO_ROOT) -> dict[Path, str]:
         intent = yaml.safe_load(path.read_text(encoding="utf-8"))["intent"]
         intent_contracts[intent["id"]] = intent.get("facts_contract")
     pages: dict[Path, str] = {}
-    for name, schema in schemas.items():
-        expanded = _expanded(schema, registry.resolver(base_uri=schema["$id"]))
+    for name, expanded in schemas.items():
         if name == ENVELOPE_SCHEMA:
             pages[DOCS_DIR / "facts_envelope.md"] = _envelope_page(expanded)
             continue
@@ -307,34 +313,8 @@ def _prose(text: str) -> str:
     return "".join(f"{block}\n\n" for block in blocks if block)
 
 
-def stale(root: Path = REPO_ROOT) -> list[Path]:
-    return _outdated(root, rendered(root))
-
-
-def _outdated(root: Path, pages: Mapping[Path, str]) -> list[Path]:
-    return [path for path, text in pages.items()
-            if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="list stale pages and exit 1 instead of writing")
-    args = parser.parse_args(argv)
-    try:
-        pages = rendered()
-    except (SchemaDocError, generate_profile.DeclarationError) as exc:
-        print(f"generate_facts_docs: {exc}", file=sys.stderr)
-        return 1
-    outdated = _outdated(REPO_ROOT, pages)
-    if args.check:
-        for path in outdated:
-            print(f"generate_facts_docs: stale: {path} (run scripts/generate_facts_docs.py)", file=sys.stderr)
-        return 1 if outdated else 0
-    for path, text in pages.items():
-        (REPO_ROOT / path).write_text(text, encoding="utf-8")
-    print(f"generate_facts_docs: {len(outdated)} page(s) written, {len(pages) - len(outdated)} already current")
-    return 0
-
+GENERATOR = generated_files.Generator("generate_facts_docs", REPO_ROOT, rendered, (SchemaDocError, generate_profile.DeclarationError))
+stale, main = GENERATOR.stale, GENERATOR.main
 
 if __name__ == "__main__":
     sys.exit(main())

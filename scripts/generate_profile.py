@@ -10,11 +10,12 @@ different (the chrony mutation and its plan).
 
     python scripts/generate_profile.py          # write the files
     python scripts/generate_profile.py --check  # exit 1 and list the stale ones
+
+The playbooks of these actions are generated too, by scripts/generate_playbooks.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import textwrap
 from collections.abc import Mapping
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+import generated_files
 
 PROFILE = Path(__file__).resolve().parents[1] / "profile"
 CONNECTOR_FILE = "connectors/tecrax_ansible.yaml"
@@ -42,7 +45,7 @@ CONDITIONS = {
     "recorded": ("contract.id", None, ("recorded", "not_recorded")),
 }
 INTENT_KEYS = {"id", "step", "passes_when", "rules", "title", "summary", "workflow", "target_kinds",
-               "capability", "runbook", "note", "about", "workflow_note"}
+               "capability", "runbook", "note", "about", "workflow_note", "playbook"}
 REQUIRED_KEYS = {"id", "step", "passes_when", "title", "summary", "workflow", "target_kinds", "capability", "runbook"}
 
 
@@ -66,6 +69,8 @@ def declarations(profile: Path = PROFILE) -> dict[str, tuple[str, Mapping[str, A
                                    f" or lacks {sorted(missing)}")
         if intent["passes_when"] not in CONDITIONS:
             raise DeclarationError(f"action {action}: passes_when must be one of {sorted(CONDITIONS)}")
+        if intent.get("playbook", "hand-written") != "hand-written":
+            raise DeclarationError(f"action {action}: playbook may only be 'hand-written' (generated when absent)")
         if spec.get("mutating"):
             raise DeclarationError(f"action {action}: a mutating action cannot declare a read-only intent")
         if intent["id"] in found:
@@ -162,29 +167,8 @@ def _document(origin: str, prose: str | None, data: Mapping[str, Any]) -> str:
     return header + yaml.dump(dict(data), Dumper=_IndentedDumper, sort_keys=False, width=100, allow_unicode=False)
 
 
-def stale(profile: Path = PROFILE) -> list[Path]:
-    return [path for path, text in rendered(profile).items()
-            if not (profile / path).is_file() or (profile / path).read_text(encoding="utf-8") != text]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="list stale files and exit 1 instead of writing")
-    args = parser.parse_args(argv)
-    try:
-        outdated = stale()
-    except DeclarationError as exc:
-        print(f"generate_profile: {exc}", file=sys.stderr)
-        return 1
-    if args.check:
-        for path in outdated:
-            print(f"generate_profile: stale: profile/{path} (run scripts/generate_profile.py)", file=sys.stderr)
-        return 1 if outdated else 0
-    for path, text in rendered().items():
-        (PROFILE / path).write_text(text, encoding="utf-8")
-    print(f"generate_profile: {len(outdated)} file(s) written, {len(rendered()) - len(outdated)} already current")
-    return 0
-
+GENERATOR = generated_files.Generator("generate_profile", PROFILE, rendered, (DeclarationError,))
+stale, main = GENERATOR.stale, GENERATOR.main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -37,8 +37,9 @@ import re
 import sys
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from repository_finding import Finding as Problem
 
 PINS = {"rexecop": "0.2.16a0", "govengine": "0.16.8", "sclite-core": "1.0.8"}
 
@@ -70,18 +71,6 @@ ALLOW_MARKER = "public-truth: allow "
 EXTRA = "rexecop[tecrax]"
 PIP_INSTALL_EXTRA = re.compile(r"\bpip\s+install\b[^\n]*?(rexecop\[tecrax\])", re.IGNORECASE)
 DOC_SUFFIXES = frozenset({".md", ".rst", ".txt"})
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One disagreement: file (relative, POSIX), line (0 for the whole file) and reason."""
-
-    path: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}" if self.line else f"{self.path}: {self.reason}"
 
 
 def _pyproject(root: Path) -> dict[str, object]:

@@ -51,8 +51,9 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from repository_finding import Finding
 
 _PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")  # secret-topology: allow the ranges checked
 PRIVATE_NETWORKS = tuple(ipaddress.IPv4Network(cidr) for cidr in _PRIVATE_CIDRS)
@@ -87,18 +88,6 @@ CODE_SPAN = re.compile(r"`([^`]+)`")
 FENCE = re.compile(r"^\s*(```|~~~)")
 
 SKIPPED_DIRS = frozenset({".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".tox", "build", "dist"})
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One problem: file (relative, POSIX), 1-based line number and a short reason."""
-
-    path: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
 
 
 def repository_files(root: Path) -> list[str]:

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import Governed, LabTarget, connector_rule, write_environment
+from harness import Governed, LabTarget, connector_rule, operation_rule, write_environment
 from lab import Host, Lab, LabError, chroot_run, chroot_session, write_file
 from ntp_lab import CHRONY_CONF, wait_for_chrony_source, write_host_file
 
@@ -162,26 +162,8 @@ def mutation_policy(*, deny: bool = False) -> dict[str, Any]:
     """Admit configure_chrony_ntp_server and the plan intent. GovEngine still puts the
     medium-risk apply into waiting_for_approval: an operator must run rexecop approve."""
     rules: list[dict[str, Any]] = [
-        {
-            "rule_id": "allow-chrony-ntp-server-apply",
-            "effect": "allow_with_obligations",
-            "conditions": {"action.category": "operation", "action.mode": "mutating", "action.intent": INTENT},
-            "reason_code": "bounded_chrony_mutation_allowed",
-            "obligations": [
-                {"obligation_id": "receipt", "kind": "receipt"},
-                {"obligation_id": "output-digests", "kind": "output_digest_required"},
-            ],
-        },
-        {
-            "rule_id": "allow-chrony-ntp-server-plan",
-            "effect": "allow_with_obligations",
-            "conditions": {"action.category": "operation", "action.mode": "read", "action.intent": PLAN_INTENT},
-            "reason_code": "read_operation_allowed",
-            "obligations": [
-                {"obligation_id": "receipt", "kind": "receipt"},
-                {"obligation_id": "output-digests", "kind": "output_digest_required"},
-            ],
-        },
+        operation_rule("allow-chrony-ntp-server-apply", "mutating", "bounded_chrony_mutation_allowed", INTENT),
+        operation_rule("allow-chrony-ntp-server-plan", "read", "read_operation_allowed", PLAN_INTENT),
         connector_rule("read"),
         connector_rule("mutating"),
     ]

@@ -1,4 +1,5 @@
-"""Lab hosts shared by several integration test modules of one session.
+"""Fixtures the lab tests share: the governed runner, an environment of the module's hosts,
+and lab hosts shared by several test modules of one session.
 
 The Zabbix host is heavy (PostgreSQL, the PHP frontend, the server) and the AdGuard/Portainer
 stand-in host needs a PKI made for its address: each is booted once per session, by the first
@@ -9,12 +10,14 @@ before it ends.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import service_lab as sl
 import zabbix_lab as zl
+from harness import Governed, LabTarget, write_environment
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +40,17 @@ def service_standins(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield host, pki
     finally:
         lab.stop_host(host)
+
+
+@pytest.fixture
+def governed(tmp_path: Path, lab: Any) -> Governed:
+    """RExecOp with a fresh store, signing in with the lab's key."""
+    return Governed(tmp_path / "rexecop", lab.private_key)
+
+
+@pytest.fixture(scope="module")
+def environment(tmp_path_factory: pytest.TempPathFactory, lab: Any, hosts: dict[str, Any]) -> Path:
+    """An environment with every host of the test module's ``hosts`` fixture as an SSH target."""
+    targets = [LabTarget(host.name, host.address, host.port) for host in hosts.values()]
+    return write_environment(tmp_path_factory.mktemp("env") / "environment.yaml", targets,
+                             known_hosts=lab.known_hosts)

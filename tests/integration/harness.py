@@ -36,26 +36,28 @@ class LabTarget:
 
 def allow_read_policy(intents: Iterable[str] | None = None) -> dict[str, Any]:
     """A policy admitting read-only operations (all, or only ``intents``) and our connector."""
-    rules: list[dict[str, Any]] = []
     selected = list(intents) if intents is not None else [None]
-    for intent in selected:
-        conditions: dict[str, Any] = {"action.category": "operation", "action.mode": "read"}
-        if intent:
-            conditions["action.intent"] = intent
-        rules.append(
-            {
-                "rule_id": f"{READ_ONLY_INTENTS_RULE}-{intent or 'all'}".replace("_", "-"),
-                "effect": "allow_with_obligations",
-                "conditions": conditions,
-                "reason_code": "read_operation_allowed",
-                "obligations": [
-                    {"obligation_id": "receipt", "kind": "receipt"},
-                    {"obligation_id": "output-digests", "kind": "output_digest_required"},
-                ],
-            }
-        )
+    rules = [operation_rule(f"{READ_ONLY_INTENTS_RULE}-{intent or 'all'}".replace("_", "-"), "read",
+                            "read_operation_allowed", intent) for intent in selected]
     rules.append(connector_rule())
     return {"policy_id": "tecrax-lab-test", "version": "2026-11-25", "rules": rules}
+
+
+def operation_rule(rule_id: str, mode: str, reason_code: str, intent: str | None = None) -> dict[str, Any]:
+    """Admit operations in ``mode`` (of ``intent`` only, when given), with a receipt and output digests."""
+    conditions: dict[str, Any] = {"action.category": "operation", "action.mode": mode}
+    if intent:
+        conditions["action.intent"] = intent
+    return {
+        "rule_id": rule_id,
+        "effect": "allow_with_obligations",
+        "conditions": conditions,
+        "reason_code": reason_code,
+        "obligations": [
+            {"obligation_id": "receipt", "kind": "receipt"},
+            {"obligation_id": "output-digests", "kind": "output_digest_required"},
+        ],
+    }
 
 
 def connector_rule(mode: str = "read") -> dict[str, Any]:

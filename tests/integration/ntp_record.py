@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import sys
 from pathlib import Path
+from typing import Any
 
 from lab import Lab
 
@@ -88,18 +89,20 @@ def main(dest: Path) -> None:
         lab.exec(client, ["systemctl", "mask", "chrony"], check=True)
         record(lab, "ntp-client", dest / "chrony-masked", replacements)
 
-        (timesyncd,) = lab.boot(["ntp-timesyncd"], flavor=ntp_lab.TIMESYNCD_FLAVOR)
-        replacements[timesyncd.address] = "192.0.2.30"
-        ntp_lab.point_timesyncd_at(lab, timesyncd, server.address)
+        def client(name: str, flavor: str, documentation_address: str, point_at: Any) -> Any:
+            """Boot a client of ``flavor``, name its address in the recordings, point it at the server."""
+            (host,) = lab.boot([name], flavor=flavor)
+            replacements[host.address] = documentation_address
+            point_at(lab, host, server.address)
+            return host
+
+        timesyncd = client("ntp-timesyncd", ntp_lab.TIMESYNCD_FLAVOR, "192.0.2.30", ntp_lab.point_timesyncd_at)
         ntp_lab.wait_for_timesyncd_contact(lab, timesyncd)
         record(lab, "ntp-timesyncd", dest / "timesyncd-active", replacements)
-
         lab.exec(timesyncd, ["systemctl", "stop", "systemd-timesyncd"], check=True)
         record(lab, "ntp-timesyncd", dest / "timesyncd-stopped", replacements)
 
-        (ntpsec,) = lab.boot(["ntp-ntpsec"], flavor=ntp_lab.NTPSEC_FLAVOR)
-        replacements[ntpsec.address] = "192.0.2.40"
-        ntp_lab.point_ntpsec_at(lab, ntpsec, server.address)
+        ntpsec = client("ntp-ntpsec", ntp_lab.NTPSEC_FLAVOR, "192.0.2.40", ntp_lab.point_ntpsec_at)
         record(lab, "ntp-ntpsec", dest / "ntpsec-unsynchronized", replacements)
         ntp_lab.wait_for_ntpsec_sync(lab, ntpsec)
         record(lab, "ntp-ntpsec", dest / "ntpsec-synchronized", replacements)

@@ -88,24 +88,15 @@ server {{
     location = /broken/login.html {{ return 500; }}
     location / {{ return 404; }}
 }}
+""" + "".join(f"""\
 server {{
-    listen {PORTAINER_PORT} ssl;
-    ssl_certificate /{TLS_DIR}/server.pem;
+    listen {port} ssl;
+    ssl_certificate /{TLS_DIR}/{certificate};
     ssl_certificate_key /{TLS_DIR}/server.key;
     include /etc/nginx/tecrax-portainer.conf;
 }}
-server {{
-    listen {PORTAINER_MISNAMED_PORT} ssl;
-    ssl_certificate /{TLS_DIR}/misnamed.pem;
-    ssl_certificate_key /{TLS_DIR}/server.key;
-    include /etc/nginx/tecrax-portainer.conf;
-}}
-server {{
-    listen {PORTAINER_EXPIRED_PORT} ssl;
-    ssl_certificate /{TLS_DIR}/expired.pem;
-    ssl_certificate_key /{TLS_DIR}/server.key;
-    include /etc/nginx/tecrax-portainer.conf;
-}}
+""" for port, certificate in ((PORTAINER_PORT, "server.pem"), (PORTAINER_MISNAMED_PORT, "misnamed.pem"),
+                              (PORTAINER_EXPIRED_PORT, "expired.pem"))) + f"""\
 server {{
     listen {PORTAINER_PLAIN_PORT};
     include /etc/nginx/tecrax-portainer.conf;

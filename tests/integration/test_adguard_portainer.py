@@ -82,10 +82,6 @@ def services(lab: Any, service_standins: tuple[Any, sl.Pki], tmp_path_factory: p
     return Services(host, pki, environment)
 
 
-@pytest.fixture
-def governed(tmp_path: Path, lab: Any) -> Governed:
-    return Governed(tmp_path / "rexecop", lab.private_key)
-
 
 def recorded_facts(outcome: Outcome, intent: str, check_mode: bool = False) -> dict[str, Any]:
     """Every step ran and the SCLite evidence verifies; return the lifted facts."""

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import host_readonly_lab as hl
-from harness import Governed, LabTarget, Outcome, write_environment
+from harness import Governed, Outcome
 
 INTENT = "check_docker_services_health"
 KEY = "docker_service_health"
@@ -27,16 +27,6 @@ def hosts(lab: Any) -> dict[str, Any]:
     return {"docker": docker, "plain": plain}
 
 
-@pytest.fixture(scope="module")
-def environment(tmp_path_factory: pytest.TempPathFactory, lab: Any, hosts: dict[str, Any]) -> Path:
-    targets = [LabTarget(h.name, h.address, h.port) for h in hosts.values()]
-    path = tmp_path_factory.mktemp("docker-env") / "environment.yaml"
-    return write_environment(path, targets, known_hosts=lab.known_hosts)
-
-
-@pytest.fixture
-def governed(tmp_path: Path, lab: Any) -> Governed:
-    return Governed(tmp_path / "rexecop", lab.private_key)
 
 
 def unit(name: str, load: Any, active: Any, sub: Any, file_state: Any, result: Any) -> dict[str, Any]:

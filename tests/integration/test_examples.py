@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from unit.nested import values_under
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 ENVIRONMENTS = sorted((EXAMPLES / "environments").glob("*.example.yaml"))
@@ -33,15 +35,7 @@ def readme_commands(program: str) -> list[list[str]]:
 
 
 def secret_refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if str(key).endswith("secret_ref") and isinstance(value, str):
-                yield value
-            else:
-                yield from secret_refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from secret_refs(item)
+    return values_under(node, lambda key: key.endswith("secret_ref"))
 
 
 def test_there_are_examples() -> None:

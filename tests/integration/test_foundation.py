@@ -41,10 +41,6 @@ def hosts(lab: Any) -> dict[str, Any]:
     return {host.name: host for host in booted}
 
 
-@pytest.fixture
-def governed(tmp_path: Path, lab: Any) -> Governed:
-    return Governed(tmp_path / "rexecop", lab.private_key)
-
 
 def environment(tmp_path: Path, lab: Any, hosts: dict[str, Any], **options: Any) -> Path:
     targets = [LabTarget(h.name, h.address, h.port) for h in hosts.values()]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import host_readonly_lab as hl
-from harness import Governed, LabTarget, Outcome, write_environment
+from harness import Governed, Outcome
 
 INTENT = "collect_host_security_posture_readonly"
 KEY = "host_security_posture"
@@ -45,16 +45,6 @@ def hosts(lab: Any, machine_sysctls: dict[str, int]) -> dict[str, Any]:
     assert {name: hl.machine_sysctl(name) for name in SYSCTLS} == machine_sysctls
 
 
-@pytest.fixture(scope="module")
-def environment(tmp_path_factory: pytest.TempPathFactory, lab: Any, hosts: dict[str, Any]) -> Path:
-    targets = [LabTarget(h.name, h.address, h.port) for h in hosts.values()]
-    path = tmp_path_factory.mktemp("security-env") / "environment.yaml"
-    return write_environment(path, targets, known_hosts=lab.known_hosts)
-
-
-@pytest.fixture
-def governed(tmp_path: Path, lab: Any) -> Governed:
-    return Governed(tmp_path / "rexecop", lab.private_key)
 
 
 def set_state(lab: Any, host: Any, *, upgrades: bool = True, security_repo: bool = False,

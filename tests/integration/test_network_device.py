@@ -72,10 +72,6 @@ def environment(network: dict[str, Any], lab: Any) -> Path:
     return path
 
 
-@pytest.fixture
-def governed(tmp_path: Path, lab: Any) -> Governed:
-    return Governed(tmp_path / "rexecop", lab.private_key)
-
 
 def expected_facts(case: str, intent: str) -> dict[str, Any]:
     """What the unit-tested normalizer makes of the files the device host prints."""

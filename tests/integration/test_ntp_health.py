@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import ntp_lab
-from harness import Governed, LabTarget, Outcome, write_environment
+from harness import Governed, Outcome
 
 LOCAL = "check_ntp_health"
 SERVER = "check_ntp_server_health"
@@ -42,16 +42,6 @@ def hosts(lab: Any) -> dict[str, Any]:
     return {"server": server, "client": client, "timesyncd": timesyncd}
 
 
-@pytest.fixture(scope="module")
-def environment(tmp_path_factory: pytest.TempPathFactory, lab: Any, hosts: dict[str, Any]) -> Path:
-    targets = [LabTarget(h.name, h.address, h.port) for h in hosts.values()]
-    path = tmp_path_factory.mktemp("ntp-env") / "environment.yaml"
-    return write_environment(path, targets, known_hosts=lab.known_hosts)
-
-
-@pytest.fixture
-def governed(tmp_path: Path, lab: Any) -> Governed:
-    return Governed(tmp_path / "rexecop", lab.private_key)
 
 
 # --- host states -------------------------------------------------------------------------

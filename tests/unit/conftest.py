@@ -9,19 +9,17 @@ holding the link chain ``ansible_collections/tecrax/ops -> <repository root>`` g
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
 import json
-import shutil
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from unit.collection_link import REPO_ROOT, ansible_environment, link_collection
+
 SCHEMA_DIR = REPO_ROOT / "profile" / "schemas"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -36,16 +34,8 @@ def _collection_importable() -> bool:
     return bool(locations) and Path(locations[0]).resolve() == REPO_ROOT
 
 
-def _link_collection() -> None:
-    root = Path(tempfile.mkdtemp(prefix="tecrax-collection-"))
-    atexit.register(shutil.rmtree, root, True)
-    (root / "ansible_collections" / "tecrax").mkdir(parents=True)
-    (root / "ansible_collections" / "tecrax" / "ops").symlink_to(REPO_ROOT, target_is_directory=True)
-    sys.path.insert(0, str(root))
-
-
 if not _collection_importable():
-    _link_collection()
+    sys.path.insert(0, str(link_collection()))
 
 
 @lru_cache(maxsize=None)
@@ -111,3 +101,9 @@ def servers() -> Iterator[list[Any]]:
     yield started
     for server in started:
         server.close()
+
+
+@pytest.fixture
+def ansible_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for the Ansible command-line tools, seeing only this checkout's collection."""
+    return ansible_environment(tmp_path)

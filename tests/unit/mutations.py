@@ -9,6 +9,7 @@ decoding; integers and booleans swapped for extreme or wrong-typed values.
 
 ``FUZZ`` is the settings profile of every fuzz test: a fixed number of examples, derandomized
 so that CI runs the same examples every time, no deadline (no test bounds wall time).
+``facts_fuzz`` makes the test every normalizer gets: facts of its mutated inputs are schema-valid.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from hypothesis import settings
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 settings.register_profile("tecrax_fuzz", max_examples=60, deadline=None, derandomize=True, database=None)
@@ -204,3 +206,20 @@ def mutated_text(seeds: Sequence[str], limit: int = MAX_LINE_BYTES) -> st.Search
     """One of ``seeds`` with one to four edits, as text (for parsers that take text only)."""
     return st.tuples(mutated_bytes([seed.encode("utf-8") for seed in seeds], limit),
                      st.sampled_from(FORMS[1:])).map(lambda drawn: str(_deliver(drawn[0], drawn[1], True)))
+
+
+FactsCase = tuple[Callable[[Any], Any], "st.SearchStrategy[Any]", str]
+
+
+def facts_fuzz(cases: dict[str, FactsCase]) -> Callable[..., None]:
+    """A test, one case per ``name: (normalizer, raw inputs, schema file)``: the normalizer
+    raises nothing and its facts of every drawn input are valid against the schema."""
+
+    @pytest.mark.parametrize("case", sorted(cases))
+    @FUZZ
+    @given(data=st.data())
+    def test(facts_schema_errors: Callable[[Any, str], list[str]], case: str, data: st.DataObject) -> None:
+        normalize, raw_inputs, schema = cases[case]
+        assert facts_schema_errors(normalize(data.draw(raw_inputs)), schema) == []
+
+    return test

@@ -108,7 +108,7 @@ def module_playbooks() -> list[tuple[str, str]]:
         (task,) = play["tasks"]
         module = next(key for key in task if key.startswith("tecrax.ops."))
         source = (root / "plugins" / "modules" / (module.rsplit(".", 1)[1] + ".py")).read_text()
-        if any(entry in source for entry in ("module_commands", "run_host_observation", "observe_with_module")):
+        if any(entry in source for entry in ("module_commands", "run_host_module", "run_wrapper_module")):
             found.append((playbook.name, module))
     return found
 

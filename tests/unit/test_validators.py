@@ -129,25 +129,21 @@ def test_topology_passes(path: str, line: str) -> None:
     assert topology.scan_text(path, line + "\n") == []
 
 
-def test_examples_are_allowed_but_not_private_keys() -> None:
-    text = "target: 10.1.2.3\npassword: hunter2\n-----BEGIN RSA PRIVATE KEY-----\n"  # secret-topology: allow test input
-    assert topology.scan_text("examples/environments/site.yaml", text) == [
-        topology.Finding("examples/environments/site.yaml", 3, "private key header")
-    ]
-
-
-def test_marker_needs_a_reason() -> None:
-    line = "server: 10.9.9.9  # secret-topology: allow\n"  # secret-topology: allow test input
-    assert topology.scan_text("conf/hosts.yaml", line) == [
-        topology.Finding("conf/hosts.yaml", 1, "private IPv4 address 10.9.9.9")  # secret-topology: allow test input
-    ]
-
-
-def test_prose_fences_are_code() -> None:
-    text = "Intro with password: words\n\n```yaml\npassword: hunter2\n```\n\npassword: prose again\n"  # secret-topology: allow test input
-    assert topology.scan_text("docs/runbooks/x.md", text) == [
-        topology.Finding("docs/runbooks/x.md", 4, "secret assigned a literal value (password)")
-    ]
+@pytest.mark.parametrize(
+    ("path", "text", "line", "reason"),
+    [
+        pytest.param("examples/environments/site.yaml",
+                     "target: 10.1.2.3\npassword: hunter2\n-----BEGIN RSA PRIVATE KEY-----\n",  # secret-topology: allow test input
+                     3, "private key header", id="examples are allowed but not private keys"),
+        pytest.param("conf/hosts.yaml", "server: 10.9.9.9  # secret-topology: allow\n",  # secret-topology: allow test input
+                     1, "private IPv4 address 10.9.9.9", id="the allow marker needs a reason"),  # secret-topology: allow test input
+        pytest.param("docs/runbooks/x.md",
+                     "Intro with password: words\n\n```yaml\npassword: hunter2\n```\n\npassword: prose again\n",  # secret-topology: allow test input
+                     4, "secret assigned a literal value (password)", id="prose fences are code"),
+    ],
+)
+def test_one_finding(path: str, text: str, line: int, reason: str) -> None:
+    assert topology.scan_text(path, text) == [topology.Finding(path, line, reason)]
 
 
 def test_cidr_allowance_is_only_for_tests() -> None:

@@ -302,3 +302,14 @@ def run_host_observation(module: Any, name: str, collect: Callable[[CommandRunne
             raise
 
     exit_with_facts(module, name, produce)
+
+
+def run_host_module(name: str, collect: Callable[[CommandRunner], Any],
+                    normalize: Callable[[Any], Mapping[str, Any]]) -> None:
+    """The whole ``main()`` of the read-only module ``name``, which takes no options: build it
+    (check mode makes the same observation) and end it with :func:`run_host_observation`."""
+    # Imported here: the Tecrax backend imports this file (through the network family's
+    # checks) and needs none of Ansible's module machinery.
+    from ansible.module_utils.basic import AnsibleModule
+
+    run_host_observation(AnsibleModule(argument_spec={}, supports_check_mode=True), name, collect, normalize)

@@ -55,6 +55,13 @@ class WebEndpoint:
         """The request path of ``path`` (a fixed path starting with ``/``) under the prefix."""
         return self.prefix + path
 
+    def url_for(self, path: str) -> str:
+        """The URL of ``path`` under this endpoint; the port only when it is not the scheme's
+        default, so that the Host header is what the operator's URL implies."""
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        port = "" if self.port == (443 if self.scheme == "https" else 80) else ":%d" % self.port
+        return "%s://%s%s%s" % (self.scheme, host, port, self.path_for(path))
+
 
 def parse_web_url(value: object, option: str, https_only: bool = False) -> WebEndpoint:
     """Check a base URL like ``https://adguard.example.org:8443`` or ``http://192.0.2.1/adguard``.

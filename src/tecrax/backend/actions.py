@@ -30,7 +30,8 @@ _MODULE_NAME = re.compile(r"tecrax\.ops\.[a-z][a-z0-9_]{0,63}")
 _FACTS_CONTRACT = re.compile(r"tecrax\.[a-z][a-z0-9_]{0,63}")
 _SCHEMA_REF = re.compile(r"schemas/[a-z0-9_]+\.v[0-9]+\.schema\.json")
 _CHECK = re.compile(r"([a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63})\.([a-z][a-z0-9_]{0,63})")
-_INPUT_KEYS = frozenset({"check", "block", "controller", "paths", "secret_refs"})
+# host_option: read by scripts/generate_playbooks.py only (the module option that gets the host name).
+_INPUT_KEYS = frozenset({"check", "block", "controller", "paths", "secret_refs", "host_option"})
 
 
 class ActionCatalogError(ValueError):

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common import facts_envelope as fe
+from unit.nested import values_under
 
 SCHEMA_DIR = Path(__file__).resolve().parents[4] / "profile" / "schemas"
 ENVELOPE_SCHEMA = "facts_envelope.v1.schema.json"
@@ -314,12 +315,4 @@ def test_every_reference_in_the_schemas_resolves() -> None:
 
 
 def _references(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
-            else:
-                yield from _references(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _references(value)
+    return values_under(node, lambda key: key == "$ref")

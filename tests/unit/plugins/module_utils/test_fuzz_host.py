@@ -14,7 +14,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.host import host_invent
 from ansible_collections.tecrax.ops.plugins.module_utils.host import host_security_posture as hsp
 from ansible_collections.tecrax.ops.plugins.module_utils.common import systemd_show
 from unit.conftest import DATA_DIR
-from unit.mutations import FUZZ, mutated
+from unit.mutations import FUZZ, facts_fuzz, mutated
 
 # A systemd state name, as systemd_show accepts one.
 STATE_NAME = re.compile(r"[a-z][a-z0-9-]{0,47}\Z")
@@ -64,25 +64,14 @@ DOCKER_SEEDS = [{"systemctl_show": {"rc": 1 if path.name == "systemd-not-running
                                     "out": path.read_bytes()}} for path in DOCKER_FILES]
 
 
-@FUZZ
-@given(st.sampled_from(_inventory_seeds()).flatmap(mutated))
-def test_host_inventory_of_mutated_recordings(facts_schema_errors: Any, raw: dict[str, Any]) -> None:
-    facts = hi.normalize_host_inventory(raw)
-    assert facts_schema_errors(facts, "basic_host_inventory.v1.schema.json") == []
-
-
-@FUZZ
-@given(st.sampled_from(_posture_seeds()).flatmap(mutated))
-def test_host_security_posture_of_mutated_recordings(facts_schema_errors: Any, raw: dict[str, Any]) -> None:
-    facts = hsp.normalize_host_security_posture(raw)
-    assert facts_schema_errors(facts, "host_security_posture.v1.schema.json") == []
-
-
-@FUZZ
-@given(st.sampled_from(DOCKER_SEEDS).flatmap(mutated))
-def test_docker_service_health_of_mutated_recordings(facts_schema_errors: Any, raw: dict[str, Any]) -> None:
-    facts = dsh.normalize_docker_service_health(raw)
-    assert facts_schema_errors(facts, "docker_service_health.v1.schema.json") == []
+test_host_facts_of_mutated_recordings = facts_fuzz({
+    "host_inventory": (hi.normalize_host_inventory, st.sampled_from(_inventory_seeds()).flatmap(mutated),
+                       "basic_host_inventory.v1.schema.json"),
+    "host_security_posture": (hsp.normalize_host_security_posture, st.sampled_from(_posture_seeds()).flatmap(mutated),
+                              "host_security_posture.v1.schema.json"),
+    "docker_service_health": (dsh.normalize_docker_service_health, st.sampled_from(DOCKER_SEEDS).flatmap(mutated),
+                              "docker_service_health.v1.schema.json"),
+})
 
 
 UNIT_OUTPUTS = [(path.read_text(encoding="utf-8"), dsh.UNIT_NAMES) for path in DOCKER_FILES] + [

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.tecrax.ops.plugins.module_utils.network import network_device
 from unit.conftest import DATA_DIR
-from unit.mutations import FUZZ, mutated
+from unit.mutations import facts_fuzz, mutated
 
 
 def _wrapper_result(path: Any) -> dict[str, Any]:
@@ -26,15 +25,9 @@ DEVICE_SEEDS = [
 ]
 
 
-@FUZZ
-@given(st.sampled_from(DEVICE_SEEDS).flatmap(mutated))
-def test_network_device_inventory_of_mutated_recordings(facts_schema_errors: Any, raw: dict[str, Any]) -> None:
-    facts = network_device.normalize_inventory(raw)
-    assert facts_schema_errors(facts, "network_device_inventory.v1.schema.json") == []
-
-
-@FUZZ
-@given(st.sampled_from(DEVICE_SEEDS).flatmap(mutated))
-def test_network_management_posture_of_mutated_recordings(facts_schema_errors: Any, raw: dict[str, Any]) -> None:
-    facts = network_device.assess_posture(raw)
-    assert facts_schema_errors(facts, "network_management_posture.v1.schema.json") == []
+test_network_device_facts_of_mutated_recordings = facts_fuzz({
+    "network_device_inventory": (network_device.normalize_inventory, st.sampled_from(DEVICE_SEEDS).flatmap(mutated),
+                                 "network_device_inventory.v1.schema.json"),
+    "network_management_posture": (network_device.assess_posture, st.sampled_from(DEVICE_SEEDS).flatmap(mutated),
+                                   "network_management_posture.v1.schema.json"),
+})

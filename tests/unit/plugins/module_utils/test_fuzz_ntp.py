@@ -25,7 +25,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_subnets import 
     validate_allowed_subnets,
 )
 from unit.conftest import DATA_DIR
-from unit.mutations import FUZZ, mutated, mutated_text
+from unit.mutations import FUZZ, facts_fuzz, mutated, mutated_text
 
 TIME_SYNC_LIMIT = 8 * 1024
 NTP_DIRS = sorted(path for path in (DATA_DIR / "ntp").iterdir() if path.is_dir())
@@ -60,18 +60,12 @@ def _ntp_input(seed: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     return mutated(seed, TIME_SYNC_LIMIT)
 
 
-@FUZZ
-@given(st.sampled_from(NTP_SEEDS).flatmap(_ntp_input))
-def test_ntp_local_health_of_mutated_recordings(facts_schema_errors: Any, raw: dict[str, Any]) -> None:
-    facts = normalize_ntp_local_health(raw)
-    assert facts_schema_errors(facts, "ntp_local_health.v1.schema.json") == []
-
-
-@FUZZ
-@given(st.sampled_from(NTP_SEEDS).flatmap(_ntp_input))
-def test_ntp_server_observation_of_mutated_recordings(facts_schema_errors: Any, raw: dict[str, Any]) -> None:
-    facts = normalize_ntp_server_observation(raw)
-    assert facts_schema_errors(facts, "ntp_server_observation.v1.schema.json") == []
+test_ntp_facts_of_mutated_recordings = facts_fuzz({
+    "ntp_local_health": (normalize_ntp_local_health, st.sampled_from(NTP_SEEDS).flatmap(_ntp_input),
+                         "ntp_local_health.v1.schema.json"),
+    "ntp_server_observation": (normalize_ntp_server_observation, st.sampled_from(NTP_SEEDS).flatmap(_ntp_input),
+                               "ntp_server_observation.v1.schema.json"),
+})
 
 
 PARSER_OF_FILE = {

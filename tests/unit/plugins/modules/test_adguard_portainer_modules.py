@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils.services.dns_wire import build_query
 from ansible_collections.tecrax.ops.plugins.modules import adguard_health, portainer_health
 from unit.openssl_pki import Pki
 from unit.service_replay import DNS_REPLIES, DnsReplayServer, HttpReplayServer, http_response, recorded_dns, server_context
+from unit.module_runner import run_module
 
 ADGUARD_SCHEMA = "adguard_reachability.v1.schema.json"
 PORTAINER_SCHEMA = "portainer_reachability.v1.schema.json"
@@ -33,10 +33,7 @@ def web(servers: list[Any], case: str, cert: Any = None, key: Any = None) -> Htt
 
 
 def run(module: Any, capsys: pytest.CaptureFixture[str], args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            module.main()
-    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+    return run_module(module.main, capsys, args)[:2]
 
 
 # --- adguard_health --------------------------------------------------------------------------

@@ -4,15 +4,14 @@ unit/fake_chrony.py, never this machine's /etc). The private networks are subnet
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.modules import chrony_ntp_server, chrony_ntp_server_info
 from unit.fake_chrony import FakeChrony
+from unit.module_runner import run_module
 
 SCHEMA = "chrony_ntp_server_mutation.v1.schema.json"
 
@@ -26,10 +25,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeChrony:
 
 
 def run(module: Any, capsys: pytest.CaptureFixture[str], args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            module.main()
-    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+    return run_module(module.main, capsys, args)[:2]
 
 
 @pytest.mark.parametrize(

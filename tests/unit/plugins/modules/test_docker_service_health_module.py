@@ -6,27 +6,24 @@ path; recorded lab output stands in for systemd through the command runner.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+import generate_module_docs
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandResult, CommandRunner
 from ansible_collections.tecrax.ops.plugins.modules import docker_service_health
 from unit.recorded_commands import exited
+from unit import module_runner
 
 SCHEMA = "docker_service_health.v1.schema.json"
 DATA = Path(__file__).resolve().parents[2] / "data" / "docker_service_health"
 
 
 def run_module(capsys: pytest.CaptureFixture[str], args: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args or {}):
-        with pytest.raises(SystemExit) as exited:
-            docker_service_health.main()
-    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+    return module_runner.run_module(docker_service_health.main, capsys, args)[:2]
 
 
 @pytest.fixture
@@ -93,10 +90,9 @@ def test_this_machine_without_systemd_is_unavailable(capsys: pytest.CaptureFixtu
 
 
 def test_documentation_matches_the_module() -> None:
-    import yaml
-
-    documentation = yaml.safe_load(docker_service_health.DOCUMENTATION)
+    docs = generate_module_docs.sidecar("docker_service_health")
+    documentation = docs["DOCUMENTATION"]
     assert documentation["module"] == "docker_service_health"
     assert documentation["options"] == {}
-    returned = yaml.safe_load(docker_service_health.RETURN)["facts"]["contains"]
+    returned = docs["RETURN"]["facts"]["contains"]
     assert set(returned) == {"contract", "scope", "coverage", "assessment", "non_claims", "units"}

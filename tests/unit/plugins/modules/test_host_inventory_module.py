@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import socket
 from typing import Any
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandResult, CommandRunner
 from ansible_collections.tecrax.ops.plugins.module_utils.common import command_runner
 from ansible_collections.tecrax.ops.plugins.module_utils.host import host_inventory as collection
 from ansible_collections.tecrax.ops.plugins.modules import host_inventory
 from unit.recorded_commands import exited
+from unit import module_runner
 
 SCHEMA = "basic_host_inventory.v1.schema.json"
 
 
 def run_module(capsys: pytest.CaptureFixture[str], args: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args or {}):
-        with pytest.raises(SystemExit) as exited:
-            host_inventory.main()
-    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+    return module_runner.run_module(host_inventory.main, capsys, args)[:2]
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

@@ -6,19 +6,18 @@ module reads are redirected into a temporary directory.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandResult, CommandRunner
 from ansible_collections.tecrax.ops.plugins.module_utils.host import host_security_posture as collection
 from ansible_collections.tecrax.ops.plugins.modules import host_security_posture as module
 from unit.recorded_commands import exited
+from unit import module_runner
 
 SCHEMA = "host_security_posture.v1.schema.json"
 DATA = Path(__file__).resolve().parents[2] / "data" / "host_security_posture"
@@ -31,10 +30,7 @@ RECORDED = {
 
 
 def run_module(capsys: pytest.CaptureFixture[str], args: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args or {}):
-        with pytest.raises(SystemExit) as exited:
-            module.main()
-    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+    return module_runner.run_module(module.main, capsys, args)[:2]
 
 
 @pytest.fixture

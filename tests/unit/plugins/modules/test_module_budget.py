@@ -6,13 +6,11 @@ the budget can end the module.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import BUDGET_ENV
 from ansible_collections.tecrax.ops.plugins.modules import (
@@ -27,6 +25,7 @@ from ansible_collections.tecrax.ops.plugins.modules import (
     ntp_server_health,
 )
 from unit.processes import assert_ended, hanging_program, started_pids
+from unit import module_runner
 
 WRAPPER = "tecrax-network-cli-readonly"
 HOST_MODULES: dict[str, tuple[Callable[[], None], dict[str, Any]]] = {
@@ -43,10 +42,7 @@ HOST_MODULES: dict[str, tuple[Callable[[], None], dict[str, Any]]] = {
 
 def run_module(main: Callable[[], None], args: dict[str, Any], capsys: pytest.CaptureFixture[str]
                ) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            main()
-    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+    return module_runner.run_module(main, capsys, args)[:2]
 
 
 def assert_timed_out(result: dict[str, Any], program: str) -> None:

@@ -1,62 +1,41 @@
 """Module documentation agrees with the facts contracts and shares its common parts.
 
 RETURN is what `ansible-doc` shows an Ansible user; the JSON Schema is what the backend
-enforces. For every module of the action catalog, each documented facts key exists in the
-schema with a compatible type and the same choices, and each contract is documented in full
-(every schema key) by at least one module (chrony_ntp_server_info refers to chrony_ntp_server
-for the fields they share).
+enforces. Its `facts` entry is generated from the schema (scripts/generate_module_docs.py);
+these tests check the generator's result: for every module of the action catalog, each
+documented facts key exists in the schema with a compatible type and the same choices, and
+each contract is documented in full (every schema key) by at least one module.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
+import generate_facts_docs
+import generate_module_docs
 import pytest
 import yaml
 
-from tecrax.backend.facts_check import schema_registry
-from unit.conftest import REPO_ROOT, SCHEMA_DIR
+from unit.conftest import REPO_ROOT
 
 CATALOG = yaml.safe_load((REPO_ROOT / "profile/connectors/tecrax_ansible.yaml").read_text())["connector"]["actions"]
 MODULE_SCHEMAS = {spec["module"].rsplit(".", 1)[1]: spec["schema"] for spec in CATALOG.values()}
 MUTATING_MODULES = {spec["module"].rsplit(".", 1)[1] for spec in CATALOG.values() if spec["mutating"]}
+EXPANDED = generate_facts_docs.expanded_schemas(REPO_ROOT)
 RETURN_TYPES = {"dict": {"object"}, "list": {"array"}, "str": {"string"}, "int": {"integer"},
                 "bool": {"boolean"}, "float": {"number", "integer"}}
 
 
 def module_docs(module: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    source = importlib.import_module(f"ansible_collections.tecrax.ops.plugins.modules.{module}")
-    return yaml.safe_load(source.DOCUMENTATION), yaml.safe_load(source.RETURN)
+    source = generate_module_docs.sidecar(module)
+    return source["DOCUMENTATION"], source["RETURN"]
 
 
 def expanded_schema(relative: str) -> dict[str, Any]:
     """The schema with every ``$ref`` inlined and merged with its sibling keywords."""
-    document = json.loads((REPO_ROOT / "profile" / relative).read_text())
-    return _expand(document, schema_registry(str(SCHEMA_DIR)).resolver(base_uri=document["$id"]))
-
-
-def _expand(node: Any, resolver: Any) -> Any:
-    if isinstance(node, list):
-        return [_expand(value, resolver) for value in node]
-    if not isinstance(node, dict):
-        return node
-    expanded: dict[str, Any] = {}
-    if "$ref" in node:
-        resolved = resolver.lookup(node["$ref"])
-        expanded = _expand(resolved.contents, resolved.resolver)
-    for key, value in node.items():
-        if key != "$ref":
-            expanded = _merge(expanded, {key: _expand(value, resolver)})
-    return expanded
-
-
-def _merge(base: Any, overlay: Any) -> Any:
-    if isinstance(base, dict) and isinstance(overlay, dict):
-        return {**base, **{key: _merge(base[key], value) if key in base else value for key, value in overlay.items()}}
-    return overlay
+    return EXPANDED[relative.split("/", 1)[1]]
 
 
 def _properties(schema: Mapping[str, Any]) -> dict[str, Any]:

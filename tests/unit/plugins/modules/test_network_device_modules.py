@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.modules import (
     network_device_inventory,
     network_device_posture,
 )
+from unit.module_runner import run_module
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "network"
 NAME = "tecrax-network-cli-readonly"
@@ -43,10 +43,7 @@ def make_wrapper(directory: Path, case: str, exit_code: int = 0) -> tuple[str, P
 
 def run(capsys: pytest.CaptureFixture[str], which: str, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     main, _schema = MODULES[which]
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            main()
-    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+    return run_module(main, capsys, args)[:2]
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

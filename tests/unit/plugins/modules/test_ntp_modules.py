@@ -7,18 +7,17 @@ each module runs in each state, and the facts it returns.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp import time_sync_collect
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandResult, CommandRunner
 from ansible_collections.tecrax.ops.plugins.modules import ntp_health, ntp_server_health
 from unit.recorded_commands import exited
+from unit import module_runner
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "ntp"
 UNITS = ("chrony.service", "chronyd.service", "ntpsec.service", "ntp.service", "ntpd.service",
@@ -63,10 +62,7 @@ class RecordedHost:
 
 def run_module(module: Any, capsys: pytest.CaptureFixture[str], args: dict[str, Any] | None = None
                ) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args or {}):
-        with pytest.raises(SystemExit) as exited:
-            module.main()
-    return exited.value.code or 0, json.loads(capsys.readouterr().out)
+    return module_runner.run_module(module.main, capsys, args)[:2]
 
 
 @pytest.fixture

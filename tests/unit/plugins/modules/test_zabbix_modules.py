@@ -9,7 +9,6 @@ a throw-away CA and server certificates are generated per test session.
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import secrets
 import ssl
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -33,6 +31,7 @@ from ansible_collections.tecrax.ops.plugins.modules import (
     zabbix_problem_summary,
 )
 from unit.zabbix_replay import TOKEN, FakeZabbix, Server, serve_zabbix
+from unit.module_runner import run_module
 
 
 # --- certificates ----------------------------------------------------------------------
@@ -127,11 +126,7 @@ def serve(pki: Pki) -> Iterator[Callable[..., Server]]:
 
 
 def run(module: Any, capsys: pytest.CaptureFixture[str], args: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            module.main()
-    output = capsys.readouterr().out
-    return exited.value.code or 0, json.loads(output), output
+    return run_module(module.main, capsys, args)
 
 
 # --- tests ------------------------------------------------------------------------------
