@@ -45,7 +45,10 @@ CONDITIONS = {
     "recorded": ("contract.id", None, ("recorded", "not_recorded")),
 }
 INTENT_KEYS = {"id", "step", "passes_when", "rules", "title", "summary", "workflow", "target_kinds",
-               "capability", "runbook", "note", "about", "workflow_note", "playbook"}
+               "capability", "runbook", "note", "about", "workflow_note", "playbook", "reaction_observation"}
+# An intent whose facts feed RExecOp's reactions (``reaction_observation: true``): its workflow
+# records the SCLite observation envelope after the facts lift, and the intent declares it.
+OBSERVATION_STEP = "record_reaction_observation"
 REQUIRED_KEYS = {"id", "step", "passes_when", "title", "summary", "workflow", "target_kinds", "capability", "runbook"}
 
 
@@ -71,6 +74,8 @@ def declarations(profile: Path = PROFILE) -> dict[str, tuple[str, Mapping[str, A
             raise DeclarationError(f"action {action}: passes_when must be one of {sorted(CONDITIONS)}")
         if intent.get("playbook", "hand-written") != "hand-written":
             raise DeclarationError(f"action {action}: playbook may only be 'hand-written' (generated when absent)")
+        if not isinstance(intent.get("reaction_observation", False), bool):
+            raise DeclarationError(f"action {action}: reaction_observation must be true or false")
         if spec.get("mutating"):
             raise DeclarationError(f"action {action}: a mutating action cannot declare a read-only intent")
         if intent["id"] in found:
@@ -93,6 +98,13 @@ def rendered(profile: Path = PROFILE) -> dict[Path, str]:
 
 
 def _intent(intent_id: str, spec: Mapping[str, Any], intent: Mapping[str, Any]) -> dict[str, Any]:
+    observation = {"reaction_observation": {
+        "shared_state_key": "reaction_observation",
+        "schema_ref": "schemas/observation_envelope.v0.1.schema.json",
+        "source_intent": intent_id,
+        "producer_step": OBSERVATION_STEP,
+        "requires_completed_operation": True,
+    }} if intent.get("reaction_observation") else {}
     return {"intent": {
         "id": intent_id,
         "workflow": f"workflows/{intent_id}.yaml",
@@ -100,6 +112,7 @@ def _intent(intent_id: str, spec: Mapping[str, Any], intent: Mapping[str, Any]) 
         "enforce_declared_modes": True,
         "modes": READ_ONLY_MODES,
         "facts_contract": f"{spec['facts_contract']}@1.0",
+        **observation,
         "catalog": {
             "title": intent["title"],
             "summary": intent["summary"],
@@ -124,6 +137,8 @@ def _workflow(intent_id: str, action: str, spec: Mapping[str, Any], intent: Mapp
              "pause_safe": True},
             {"id": f"lift_{spec['facts_key']}_facts", "type": "internal", "action": "tecrax_lift_facts",
              "pause_safe": True},
+            *([{"id": OBSERVATION_STEP, "type": "internal", "action": "tecrax_reaction_observation",
+                "pause_safe": True}] if intent.get("reaction_observation") else []),
             {"id": "produce_receipt", "type": "evidence", "action": "produce_receipt", "pause_safe": True},
         ],
         "retry": RETRY,
