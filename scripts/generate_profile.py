@@ -2,11 +2,11 @@
 """Write the profile files of every read-only intent from its action's declaration.
 
 A read-only intent is one connector step (an action of
-profile/connectors/tecrax_ansible/actions.yaml with an ``intent:`` block), one facts lift and one receipt, validated by one condition on its
-facts. RExecOp must find its intent, workflow and validation rule as files, so they are
-generated here from that one declaration; a unit test fails when a file on disk is not what
-this script writes. Hand-written profile files remain for intents that are genuinely
-different (the chrony mutation and its plan).
+profile/connectors/tecrax_ansible/actions.yaml with an ``intent:`` block), one facts lift and
+one receipt, validated by one condition on its facts. RExecOp must find its intent, workflow
+and validation rule as files, so they are generated here from that one declaration; a unit
+test fails when a file on disk is not what this script writes. Hand-written profile files
+remain for intents that are genuinely different (the chrony mutation and its plan).
 
     python scripts/generate_profile.py          # write the files
     python scripts/generate_profile.py --check  # exit 1 and list the stale ones

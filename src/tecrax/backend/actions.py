@@ -1,16 +1,16 @@
 """The connector actions the backend may run, read once from the profile.
 
-``profile/connectors/tecrax_ansible/actions.yaml`` is the single source (the connector contract
-``connectors/tecrax_ansible.yaml``, which RExecOp reads, only lists them as capabilities): each
-action names the module
-it runs, the facts contract and schema it must return, the shared-state key its facts are
-lifted to, whether it mutates, and which per-target values of the connector configuration
-(``inputs``, and ``optional_inputs`` the playbook does without) it receives as extra vars
-``tecrax_<input>``. The playbook is always ``playbooks/<action>.yml``. An action that needs a
-controller-side input (``controller: true``) runs on the controller whatever the target's
-connection; one that only takes such inputs as optional runs on the target (its playbook
-delegates the controller part). The same file declares those inputs once (``inputs`` and
-``secret_inputs`` beside ``actions``): which module_utils function checks each, and how.
+``profile/connectors/tecrax_ansible/actions.yaml`` is the single source (the connector
+contract ``connectors/tecrax_ansible.yaml``, which RExecOp reads, only lists them as
+capabilities): each action names the module it runs, the facts contract and schema it must
+return, the shared-state key its facts are lifted to, whether it mutates, and which per-target
+values of the connector configuration (``inputs``, and ``optional_inputs`` the playbook does
+without) it receives as extra vars ``tecrax_<input>``. The playbook is always
+``playbooks/<action>.yml``. An action that needs a controller-side input (``controller:
+true``) runs on the controller whatever the target's connection; one that only takes such
+inputs as optional runs on the target (its playbook delegates the controller part). The same
+file declares those inputs once (``inputs`` and ``secret_inputs`` beside ``actions``): which
+module_utils function checks each, and how.
 """
 
 from __future__ import annotations
