@@ -167,4 +167,5 @@ def test_readme_ansible_doc_finds_the_wheels_collection_without_configuration(tm
                            capture_output=True, text=True, env=env, timeout=300, check=False)
     assert shown.returncode == 0, shown.stderr
     site = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections" / "tecrax" / "ops"
-    assert shown.stdout.startswith(f"> MODULE tecrax.ops.host_inventory ({site}/plugins/modules/host_inventory.py)")
+    # ansible-doc names the file it read the docs from: the module's sidecar, beside the module.
+    assert shown.stdout.startswith(f"> MODULE tecrax.ops.host_inventory ({site}/plugins/modules/host_inventory.yml)")
