@@ -15,8 +15,8 @@ Assessment (from ``docker.service`` alone; ``docker.socket`` is reported, not ju
 - ``unavailable``: nothing could be observed (no systemctl, systemd not running, output
   that does not parse).
 
-``collect_docker_units`` runs that ``systemctl show`` on the managed host (here rather than in
-the module, so that one module can make several observations: monitoring_host_local).
+``collect_docker_units`` runs that ``systemctl show`` on the managed host (see
+``run_host_module`` for why here).
 """
 
 from __future__ import annotations

@@ -31,8 +31,8 @@ with one reason per finding, even if other observations are missing; otherwise `
 when every observation was made, ``unknown`` when some were not, and ``unavailable`` when
 none was. Non-security updates are counted but do not degrade the host.
 
-``collect_security_posture`` makes the observations on the managed host (here rather than in
-the module, so that one module can make several observations: monitoring_host_local).
+``collect_security_posture`` makes the observations on the managed host (see
+``run_host_module`` for why here).
 """
 
 from __future__ import annotations

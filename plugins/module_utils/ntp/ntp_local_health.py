@@ -21,9 +21,8 @@ or reference clock; ``degraded`` = synchronized, but only to the host's own cloc
 or the one in charge is not synchronized; ``unknown`` = the daemon in charge runs but its
 status could not be read; ``unavailable`` = the unit states could not be read.
 
-Pure and total: any input gives schema-valid facts. ``collect_local_health`` makes the raw observations on
-the managed host (here rather than in the module, so that one module can make several
-observations: monitoring_host_local).
+Pure and total: any input gives schema-valid facts. ``collect_local_health`` makes the raw
+observations on the managed host (see ``run_host_module`` for why here).
 """
 
 from __future__ import annotations

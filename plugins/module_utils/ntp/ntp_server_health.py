@@ -22,8 +22,7 @@ could not be read. A server whose only reference is its own clock (chrony ``loca
 healthy: ``reference_kind`` says so.
 
 Pure and total: any input gives schema-valid facts. ``collect_server_observation`` makes the
-raw observations on the managed host (here rather than in the module, so that one module can
-make several observations: monitoring_host_local).
+raw observations on the managed host (see ``run_host_module`` for why here).
 """
 
 from __future__ import annotations
