@@ -428,8 +428,8 @@ class DaemonObservations:
         self.source = source
         self.names = daemons
         self.daemons, self.blockers = observe_daemon_units(source.get("units"), daemons)
-        self.requested = ["unit_states"]
-        self.observed = [] if self.blockers else ["unit_states"]
+        self.requested: list[str] = ["unit_states"]
+        self.observed: list[str] = [] if self.blockers else ["unit_states"]
         self.active = [daemon for daemon in daemons if self.daemons[daemon]["active"]]
 
     @property

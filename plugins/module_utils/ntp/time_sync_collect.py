@@ -83,10 +83,10 @@ def collect_daemons(commands: CommandRunner, daemons: tuple[str, ...],
     of ``always`` (raw key -> what reads it), then the status commands ``status`` names for
     the running daemon that comes first (only that daemon's)."""
     units = collect_unit_states(commands, daemons)
-    raw = {"units": units}
+    raw: dict[str, Any] = {"units": units}
     raw.update((key, read(commands)) for key, read in always.items())
-    for command in status.get(first_active_daemon(units, daemons) or "", ()):
-        raw[command.key] = command.command(commands)
+    for wanted in status.get(first_active_daemon(units, daemons) or "", ()):
+        raw[wanted.key] = wanted.command(commands)
     return raw
 
 
