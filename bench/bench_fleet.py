@@ -26,28 +26,22 @@ Run as root from the repository root:  python bench/bench_fleet.py [--runs 5]
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "integration")]
+from lab_bench import bench_lab, plain_ansible, rounds
 
-from harness import IDENTITY_REF, LabTarget, write_environment  # noqa: E402
-from lab import Lab  # noqa: E402
+from harness import IDENTITY_REF, LabTarget, write_environment  # noqa: E402 (lab_bench puts tests/ on sys.path)
 from lab.cgroups import host_cgroups  # noqa: E402
 from node_lab import EXECUTION_NODE_FLAVOR, NODE_RUNNER  # noqa: E402
-
-import tecrax  # noqa: E402
 
 INTENT = "collect_basic_host_inventory"
 HOSTS = [f"fleet-{index:02d}" for index in range(1, 11)]
@@ -123,12 +117,7 @@ def hosts_cpu_seconds(cpu_stats: list[Path]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-
-    with Lab() as lab, tempfile.TemporaryDirectory(prefix="tecrax-bench-fleet-") as scratch:
-        work = Path(scratch)
+    with bench_lab(__doc__, 5, "tecrax-bench-fleet-") as (runs, lab, work):
         hosts = lab.boot(HOSTS)
         (node,) = lab.boot(["fleet-node"], flavor=EXECUTION_NODE_FLAVOR)
         targets = [LabTarget(host.name, host.address, host.port) for host in hosts]
@@ -147,14 +136,7 @@ def main() -> int:
         def run(argv: list[str], what: str, env_vars: dict[str, str]) -> None:
             check(subprocess.run(argv, env=env_vars, capture_output=True, text=True, check=False), what)
 
-        collections = work / "collections" / "ansible_collections" / "tecrax"
-        collections.mkdir(parents=True)
-        (collections / "ops").symlink_to(tecrax.collection_root())
-        inventory = lab.write_inventory(work / "inventory.yml")
-        (work / "ansible.cfg").write_text("[defaults]\n")
-        ansible_env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(work / "collections"),
-                       "ANSIBLE_PIPELINING": "True", "ANSIBLE_GATHERING": "explicit",
-                       "ANSIBLE_CONFIG": str(work / "ansible.cfg")}
+        inventory, ansible_env = plain_ansible(lab, work)
         playbook = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory), "--forks", "10",
                     "--limit", ",".join(HOSTS), "tecrax.ops.host_inventory"]
 
@@ -176,26 +158,22 @@ def main() -> int:
         bridge = lab.describe()["bridge"]
         cpu_stats = [cgroup / "cpu.stat" for host in [*hosts, node] for cgroup in host_cgroups(f"{bridge}-{host.name}")
                      if (cgroup / "cpu.stat").is_file()]
-        for action in variants.values():
-            action()  # warm-up: page cache, first SSH handshakes, bytecode
         samples: dict[str, list[float]] = {name: [] for name in variants}
         controller_cpu: dict[str, list[float]] = {name: [] for name in variants}
         hosts_cpu: dict[str, list[float]] = {name: [] for name in variants}
-        names = list(variants)
-        for round_index in range(args.runs):
-            for name in names[round_index % len(names):] + names[:round_index % len(names)]:
-                cpu, host_cpu, started = controller_cpu_seconds(), hosts_cpu_seconds(cpu_stats), time.perf_counter()
-                variants[name]()
-                samples[name].append(time.perf_counter() - started)
-                controller_cpu[name].append(controller_cpu_seconds() - cpu)
-                hosts_cpu[name].append(hosts_cpu_seconds(cpu_stats) - host_cpu)
+        for name, action in rounds(variants, runs):
+            cpu, host_cpu, started = controller_cpu_seconds(), hosts_cpu_seconds(cpu_stats), time.perf_counter()
+            action()
+            samples[name].append(time.perf_counter() - started)
+            controller_cpu[name].append(controller_cpu_seconds() - cpu)
+            hosts_cpu[name].append(hosts_cpu_seconds(cpu_stats) - host_cpu)
         memory = {
             "group": peak_pss_mib(tecrax_run(env, GROUP), tecrax_env),
             "playbook": peak_pss_mib(playbook, ansible_env),
         }
 
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    print(f"host inventory over {len(HOSTS)} lab hosts, {args.runs} interleaved rounds (after one warm-up run each)")
+    print(f"host inventory over {len(HOSTS)} lab hosts, {runs} interleaved rounds (after one warm-up run each)")
     print(f"{'variant':<13} {'median s':>9} {'min s':>7} {'max s':>7} {'x single':>9} {'x playbook':>11} "
           f"{'ctl cpu s':>10} {'hosts cpu s':>12}")
     for name, values in samples.items():
