@@ -20,30 +20,22 @@ come from this one run. Run as root from the repository root:
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from lab_bench import bench_lab, plain_ansible, rounds
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "integration")]
-
-import monitoring_lab as ml  # noqa: E402
+import monitoring_lab as ml  # noqa: E402 (lab_bench puts tests/integration on sys.path)
 import service_lab as sl  # noqa: E402
 import zabbix_lab as zl  # noqa: E402
 from harness import Governed, allow_read_policy, write_environment  # noqa: E402
-from lab import Lab  # noqa: E402
-
-import tecrax  # noqa: E402
 
 TARGET = "mon-bench"
 BUDGET_SECONDS = 45  # what the backend passes for the connector's timeout of 60 s
@@ -61,26 +53,17 @@ HOST_PART = """\
 
 
 def interleaved(variants: dict[str, Callable[[], None]], runs: int) -> dict[str, list[float]]:
-    for action in variants.values():
-        action()  # warm-up: page cache, first SSH handshake, bytecode, ARP
+    """Wall seconds of every run of every variant (lab_bench.rounds)."""
     samples: dict[str, list[float]] = {name: [] for name in variants}
-    names = list(variants)
-    for round_number in range(runs):
-        shift = round_number % len(names)
-        for name in names[shift:] + names[:shift]:
-            started = time.perf_counter()
-            variants[name]()
-            samples[name].append(time.perf_counter() - started)
+    for name, action in rounds(variants, runs):
+        started = time.perf_counter()
+        action()
+        samples[name].append(time.perf_counter() - started)
     return samples
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7)
-    args = parser.parse_args()
-
-    with Lab() as lab, tempfile.TemporaryDirectory(prefix="tecrax-bench-") as scratch:
-        work = Path(scratch)
+    with bench_lab(__doc__, 7, "tecrax-bench-") as (runs, lab, work):
         zabbix = lab.add_host("zabbix", flavor=zl.ZABBIX_FLAVOR)
         zl.ZabbixLabApi(zabbix.address).wait_ready()
         standins, pki = sl.boot_services_host(lab, "standins", work / "pki")
@@ -117,19 +100,12 @@ def main() -> int:
             if diagnosis["assessment"]["state"] != "healthy":
                 raise SystemExit(f"the bench host is not healthy: {diagnosis['assessment']}")
 
-        collections = work / "collections" / "ansible_collections" / "tecrax"
-        collections.mkdir(parents=True)
-        (collections / "ops").symlink_to(tecrax.collection_root())
-        inventory = lab.write_inventory(work / "inventory.yml")
-        (work / "ansible.cfg").write_text("[defaults]\n")
+        inventory, ansible_env = plain_ansible(lab, work)
         extravars = work / "extravars.json"
         extravars.write_text(json.dumps({**{f"tecrax_{name}": value for name, value in settings.items()},
                                          "tecrax_module_budget_seconds": BUDGET_SECONDS}))
         host_part = work / "host_part.yml"
         host_part.write_text(HOST_PART)
-        ansible_env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(work / "collections"),
-                       "ANSIBLE_PIPELINING": "True", "ANSIBLE_GATHERING": "explicit",
-                       "ANSIBLE_CONFIG": str(work / "ansible.cfg")}
 
         def playbook_run(playbook: str) -> Callable[[], None]:
             argv = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory),
@@ -164,12 +140,12 @@ def main() -> int:
             "host_part": playbook_run(str(host_part)),
             "probes_parallel": probes_parallel,
             "probes_serial": probes_serial,
-        }, args.runs)
+        }, runs)
         ml.restore(lab, host)
         lab.stop_host(zabbix, force=True)
 
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    print(f"monitoring host diagnosis on one lab host, {args.runs} interleaved rounds (after one warm-up)")
+    print(f"monitoring host diagnosis on one lab host, {runs} interleaved rounds (after one warm-up)")
     print(f"{'variant':<16} {'median s':>9} {'min s':>7} {'max s':>7} {'x inventory':>12}")
     for name, values in samples.items():
         print(f"{name:<16} {medians[name]:9.3f} {min(values):7.3f} {max(values):7.3f} "

@@ -31,29 +31,22 @@ Run as root from the repository root:
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "integration")]
+from lab_bench import LoadAverage, bench_lab, bench_parser, compare_venv, labelled, plain_ansible, rounds, selected
 
-from bench_support import LoadAverage, compare_venv, labelled, selected  # noqa: E402
-from harness import IDENTITY_REF, LabTarget, write_environment  # noqa: E402
-from lab import Lab  # noqa: E402
+from harness import IDENTITY_REF, LabTarget, write_environment  # noqa: E402 (lab_bench puts tests/ on sys.path)
 from lab.cgroups import host_cgroups  # noqa: E402
 from node_lab import EXECUTION_NODE_FLAVOR, NODE_RUNNER  # noqa: E402
-
-import tecrax  # noqa: E402
 
 INTENT = "collect_basic_host_inventory"
 HOSTS = [f"fleet-{index:02d}" for index in range(1, 11)]
@@ -132,8 +125,7 @@ def hosts_cpu_seconds(cpu_stats: list[Path]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5)
+    parser = bench_parser(__doc__, 5)
     parser.add_argument("--variants", help=f"only these of {', '.join(BUILT_IN)}, comma-separated (single and "
                         "playbook are always timed, and so are the builds of --compare-venv)")
     parser.add_argument("--compare-venv", type=compare_venv, action="append", default=[], metavar="LABEL=DIR",
@@ -141,9 +133,7 @@ def main() -> int:
     args = parser.parse_args()
     compared = labelled(args.compare_venv)
     wanted = {*selected(BUILT_IN, args.variants), *BASELINES}
-
-    with Lab() as lab, tempfile.TemporaryDirectory(prefix="tecrax-bench-fleet-") as scratch:
-        work = Path(scratch)
+    with bench_lab(__doc__, 5, "tecrax-bench-fleet-", args) as (runs, lab, work):
         hosts = lab.boot(HOSTS)
         (node,) = lab.boot(["fleet-node"], flavor=EXECUTION_NODE_FLAVOR)
         targets = [LabTarget(host.name, host.address, host.port) for host in hosts]
@@ -162,14 +152,7 @@ def main() -> int:
         def run(argv: list[str], what: str, env_vars: dict[str, str]) -> None:
             check(subprocess.run(argv, env=env_vars, capture_output=True, text=True, check=False), what)
 
-        collections = work / "collections" / "ansible_collections" / "tecrax"
-        collections.mkdir(parents=True)
-        (collections / "ops").symlink_to(tecrax.collection_root())
-        inventory = lab.write_inventory(work / "inventory.yml")
-        (work / "ansible.cfg").write_text("[defaults]\n")
-        ansible_env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(work / "collections"),
-                       "ANSIBLE_PIPELINING": "True", "ANSIBLE_GATHERING": "explicit",
-                       "ANSIBLE_CONFIG": str(work / "ansible.cfg")}
+        inventory, ansible_env = plain_ansible(lab, work)
         playbook = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory), "--forks", "10",
                     "--limit", ",".join(HOSTS), "tecrax.ops.host_inventory"]
 
@@ -198,21 +181,18 @@ def main() -> int:
         bridge = lab.describe()["bridge"]
         cpu_stats = [cgroup / "cpu.stat" for host in [*hosts, node] for cgroup in host_cgroups(f"{bridge}-{host.name}")
                      if (cgroup / "cpu.stat").is_file()]
-        for action in variants.values():
-            action()  # warm-up: page cache, first SSH handshakes, bytecode
         samples: dict[str, list[float]] = {name: [] for name in variants}
         controller_cpu: dict[str, list[float]] = {name: [] for name in variants}
         hosts_cpu: dict[str, list[float]] = {name: [] for name in variants}
-        names = list(variants)
         load = LoadAverage()
-        for round_index in range(args.runs):
-            load.sample()
-            for name in names[round_index % len(names):] + names[:round_index % len(names)]:
-                cpu, host_cpu, started = controller_cpu_seconds(), hosts_cpu_seconds(cpu_stats), time.perf_counter()
-                variants[name]()
-                samples[name].append(time.perf_counter() - started)
-                controller_cpu[name].append(controller_cpu_seconds() - cpu)
-                hosts_cpu[name].append(hosts_cpu_seconds(cpu_stats) - host_cpu)
+        for index, (name, action) in enumerate(rounds(variants, runs)):
+            if index % len(variants) == 0:
+                load.sample()
+            cpu, host_cpu, started = controller_cpu_seconds(), hosts_cpu_seconds(cpu_stats), time.perf_counter()
+            action()
+            samples[name].append(time.perf_counter() - started)
+            controller_cpu[name].append(controller_cpu_seconds() - cpu)
+            hosts_cpu[name].append(hosts_cpu_seconds(cpu_stats) - host_cpu)
         memory = {
             "group": peak_pss_mib(tecrax_run(env, GROUP), tecrax_env),
             "playbook": peak_pss_mib(playbook, ansible_env),
@@ -220,7 +200,7 @@ def main() -> int:
 
     medians = {name: statistics.median(values) for name, values in samples.items()}
     cpu = {name: statistics.median(values) for name, values in controller_cpu.items()}
-    print(f"host inventory over {len(HOSTS)} lab hosts, {args.runs} interleaved rounds (after one warm-up run each)")
+    print(f"host inventory over {len(HOSTS)} lab hosts, {runs} interleaved rounds (after one warm-up run each)")
     print(load.summary())
     print(f"{'variant':<16} {'median s':>9} {'min s':>7} {'max s':>7} {'x single':>9} {'x playbook':>11} "
           f"{'ctl cpu s':>10} {'cpu x single':>13} {'cpu x playbook':>15} {'hosts cpu s':>12}")

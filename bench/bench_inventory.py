@@ -51,7 +51,7 @@ import yaml
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent / "tests"), str(BENCH.parent / "tests" / "integration")]
 
-from bench_support import LoadAverage, compare_venv, labelled, selected  # noqa: E402
+from lab_bench import LoadAverage, compare_venv, labelled, selected  # noqa: E402
 from harness import IDENTITY_REF, LabTarget, write_environment  # noqa: E402
 from lab import Lab  # noqa: E402
 

@@ -46,6 +46,7 @@ from typing import Any
 
 import yaml
 
+from repository_finding import report_findings, root_arguments
 from validate_public_truth import Problem  # the validators' one `path:line: reason` record
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -514,8 +515,7 @@ def check(root: Path = REPO_ROOT) -> Report:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="repository root")
+    parser = root_arguments(__doc__)
     parser.add_argument("--write-index", action="store_true", help=f"rewrite {RUNBOOK_DIR / INDEX_NAME}")
     args = parser.parse_args(argv)
     root = args.root.resolve()
@@ -527,14 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     if not index_path.is_file() or index_path.read_text(encoding="utf-8") != report.index:
         problems.append(Problem((RUNBOOK_DIR / INDEX_NAME).as_posix(), 0,
                                 "stale: run python scripts/check_runbooks.py --write-index"))
-    for problem in problems:
-        print(problem)
     commands = sum(len(runbook.commands) for runbook in report.runbooks)
-    if problems:
-        print(f"check_runbooks: {len(problems)} problem(s)", file=sys.stderr)
-        return 1
-    print(f"check_runbooks: OK ({len(report.runbooks)} runbooks, {commands} command lines)")
-    return 0
+    return report_findings("check_runbooks", problems,
+                           summary=f"{len(report.runbooks)} runbooks, {commands} command lines")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ from typing import Any
 
 import yaml
 
+from repository_finding import report_findings, root_arguments
+
 MUTATION_INTENT = "configure_chrony_ntp_server"
 MUTATING_ACTIONS = frozenset({"chrony_ntp_server_apply", "chrony_ntp_server_rollback"})
 READ_ONLY_MODES = frozenset({"read_only", "observe", "dry_run"})
@@ -504,17 +506,8 @@ def validate(root: Path) -> list[Problem]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent, help="repository root")
-    args = parser.parse_args(argv)
-    problems = validate(args.root.resolve())
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f"validate_active_profile: {len(problems)} problem(s)", file=sys.stderr)
-        return 1
-    print("validate_active_profile: OK")
-    return 0
+    args = root_arguments(__doc__).parse_args(argv)
+    return report_findings("validate_active_profile", validate(args.root.resolve()))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ Prints ``path[:line]: reason`` per problem and exits 1 when there is any, 0 othe
 
 from __future__ import annotations
 
-import argparse
 import ast
 import os
 import re
@@ -40,6 +39,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from repository_finding import Finding as Problem
+from repository_finding import report_findings, root_arguments
 
 PINS = {"rexecop": "0.2.16a0", "govengine": "0.16.8", "sclite-core": "1.0.8"}
 
@@ -248,17 +248,8 @@ def validate(root: Path) -> list[Problem]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent, help="repository root")
-    args = parser.parse_args(argv)
-    problems = validate(args.root.resolve())
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f"validate_public_truth: {len(problems)} problem(s)", file=sys.stderr)
-        return 1
-    print("validate_public_truth: OK")
-    return 0
+    args = root_arguments(__doc__).parse_args(argv)
+    return report_findings("validate_public_truth", validate(args.root.resolve()))
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ Prints ``path:line: reason`` per finding and exits 1 when there is any, 0 otherw
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import os
 import re
@@ -53,7 +52,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from repository_finding import Finding
+from repository_finding import Finding, report_findings, root_arguments
 
 _PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")  # secret-topology: allow the ranges checked
 PRIVATE_NETWORKS = tuple(ipaddress.IPv4Network(cidr) for cidr in _PRIVATE_CIDRS)
@@ -220,22 +219,14 @@ def scan(root: Path, files: list[str] | None = None) -> list[Finding]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent, help="repository root")
-    args = parser.parse_args(argv)
+    args = root_arguments(__doc__).parse_args(argv)
     root: Path = args.root.resolve()
     if not root.is_dir():
         print(f"validate_secret_topology: {root} is not a directory", file=sys.stderr)
         return 2
     files = repository_files(root)
-    findings = scan(root, files)
-    for finding in findings:
-        print(finding)
-    if findings:
-        print(f"validate_secret_topology: {len(findings)} finding(s) in {len(files)} files", file=sys.stderr)
-        return 1
-    print(f"validate_secret_topology: OK ({len(files)} files)")
-    return 0
+    return report_findings("validate_secret_topology", scan(root, files), noun="finding",
+                           where=f" in {len(files)} files", summary=f"{len(files)} files")
 
 
 if __name__ == "__main__":

@@ -7,14 +7,12 @@ from __future__ import annotations
 # DOCUMENTATION, EXAMPLES and RETURN: the sidecar file docker_service_health.yml beside this one.
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import run_host_module
-from ansible_collections.tecrax.ops.plugins.module_utils.host.docker_service_health import (
-    collect_docker_units,
-    normalize_docker_service_health,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.host import docker_service_health
 
 
 def main() -> None:
-    run_host_module("docker_service_health", collect_docker_units, normalize_docker_service_health)
+    run_host_module("docker_service_health", docker_service_health.collect_docker_units,
+                    docker_service_health.normalize_docker_service_health)
 
 
 if __name__ == "__main__":

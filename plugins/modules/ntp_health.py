@@ -7,14 +7,11 @@ from __future__ import annotations
 # DOCUMENTATION, EXAMPLES and RETURN: the sidecar file ntp_health.yml beside this one.
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import run_host_module
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import (
-    collect_local_health,
-    normalize_ntp_local_health,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp import ntp_local_health
 
 
 def main() -> None:
-    run_host_module("ntp_health", collect_local_health, normalize_ntp_local_health)
+    run_host_module("ntp_health", ntp_local_health.collect_local_health, ntp_local_health.normalize_ntp_local_health)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import gc
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -96,6 +96,16 @@ def refused(args: argparse.Namespace, message: str, code: int = EXIT_REFUSED) ->
     return code
 
 
+def add_command(commands: Any, name: str, handler: Callable[[argparse.Namespace], int], *,
+                json_help: str = "print one JSON document instead of text", **options: Any) -> argparse.ArgumentParser:
+    """The ``tecrax`` command ``name`` (``options`` as for ``add_parser``), run by ``handler``,
+    with the ``--json`` option every command takes."""
+    parser = commands.add_parser(name, **options)
+    parser.add_argument("--json", action="store_true", help=json_help)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tecrax",
@@ -104,24 +114,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tecrax {__version__}")
     commands = parser.add_subparsers(dest="command")
 
-    status = commands.add_parser("status", help="one line: versions and what is registered")
-    status.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    status.set_defaults(handler=_status)
-
-    intents = commands.add_parser("intents", help="list the profile's intents and their modes")
-    intents.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    intents.set_defaults(handler=_intents)
-
-    collection = commands.add_parser(
-        "collection-path",
+    add_command(commands, "status", _status, help="one line: versions and what is registered")
+    add_command(commands, "intents", _intents, help="list the profile's intents and their modes")
+    add_command(
+        commands, "collection-path", _collection_path,
         help="print the directory to put on ANSIBLE_COLLECTIONS_PATH for the bundled tecrax.ops",
         description="Print the directory holding ansible_collections/tecrax/ops of this version.",
     )
-    collection.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    collection.set_defaults(handler=_collection_path)
 
-    run = commands.add_parser(
-        "run",
+    run = add_command(
+        commands, "run", _run,
         help="plan, admit, start and validate one intent through RExecOp",
         description=(
             "Plan INTENT for a target, let GovEngine admit it, start it and print the result. "
@@ -141,14 +143,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="approve an operation that needs approval (mutations), recording NAME as approver",
     )
-    run.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    run.set_defaults(handler=_run)
 
-    evidence = commands.add_parser("evidence", help="show and verify an operation's SCLite evidence")
+    evidence = add_command(commands, "evidence", _evidence, help="show and verify an operation's SCLite evidence")
     evidence.add_argument("operation")
     evidence.add_argument("--root", help="RExecOp runtime root (default: $REXECOP_ROOT or ./.rexecop)")
-    evidence.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    evidence.set_defaults(handler=_evidence)
 
     from tecrax.cli_reactions import add_commands
 

@@ -15,13 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tecrax.cli import EXIT_FAILED, EXIT_OK, refused
+from tecrax.cli import EXIT_FAILED, EXIT_OK, add_command, refused
 
+# The diagnosis commands print JSON artifacts either way: --json changes only how they refuse.
+_ERRORS_AS_JSON = "errors as one JSON document on stdout"
 
 
 def add_commands(commands: Any) -> None:
-    observation = commands.add_parser(
-        "reaction-observation",
+    observation = add_command(
+        commands, "reaction-observation", _reaction_observation, json_help=_ERRORS_AS_JSON,
         help="print the SCLite observation envelope of a saved diagnosis (for rexecop reaction-plan)",
         description=(
             "Build the observation envelope RExecOp's reaction pack reads from a saved "
@@ -30,10 +32,9 @@ def add_commands(commands: Any) -> None:
         ),
     )
     _diagnosis_options(observation)
-    observation.set_defaults(handler=_reaction_observation)
 
-    proposal = commands.add_parser(
-        "escalation-proposal",
+    proposal = add_command(
+        commands, "escalation-proposal", _escalation_proposal, json_help=_ERRORS_AS_JSON,
         help="print an untrusted escalation proposal built from a saved diagnosis",
         description=(
             "Build an SCLite escalation_proposal from a saved diagnosis: the reaction pack's "
@@ -46,20 +47,17 @@ def add_commands(commands: Any) -> None:
     proposal.add_argument("--intent", help="suggest run_intent of this read-only intent instead of the pack's outcome")
     proposal.add_argument("--evidence-ref", action="append", default=[], metavar="REF",
                           help="evidence reference relative to the RExecOp root, or sha256:<hex> (repeatable)")
-    proposal.set_defaults(handler=_escalation_proposal)
 
-    check = commands.add_parser(
-        "escalation-proposal-check",
+    check = add_command(
+        commands, "escalation-proposal-check", _escalation_proposal_check,
         help="check an escalation proposal file by Tecrax's rules and SCLite's schema",
         description="Refuse a proposal that names a non-read-only intent, carries a command, an absolute "
                     "evidence ref, a URL or secret-like text; it is never executed.",
     )
     check.add_argument("--proposal", type=Path, required=True, help="the proposal JSON file")
-    check.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    check.set_defaults(handler=_escalation_proposal_check)
 
-    review = commands.add_parser(
-        "fixture-review",
+    review = add_command(
+        commands, "fixture-review", _fixture_review, json_help="print the whole review as one JSON document",
         help="public-safe dry-run proof for a fixture service (no I/O)",
         description=(
             "Build GovEngine's runtime contract proof (profile, planning, supervision, runtime "
@@ -68,8 +66,6 @@ def add_commands(commands: Any) -> None:
         ),
     )
     review.add_argument("--service", required=True, help="fixture service name (for example demo-web)")
-    review.add_argument("--json", action="store_true", help="print the whole review as one JSON document")
-    review.set_defaults(handler=_fixture_review)
 
 
 def _diagnosis_options(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +76,6 @@ def _diagnosis_options(parser: argparse.ArgumentParser) -> None:
     known = parser.add_mutually_exclusive_group()
     known.add_argument("--env", type=Path, help="refuse a target this RExecOp environment does not declare")
     known.add_argument("--catalog", type=Path, help="refuse a target this target catalog does not list")
-    parser.add_argument("--json", action="store_true", help="errors as one JSON document on stdout")
 
 
 def _checked_diagnosis(args: argparse.Namespace) -> dict[str, Any]:

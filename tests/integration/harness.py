@@ -23,6 +23,7 @@ from tecrax.evidence import Check, verify_bundle
 
 IDENTITY_REF = "lab_ssh_identity"
 READ_ONLY_INTENTS_RULE = "allow-read-operations"
+HOST_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "environments" / "ubuntu-host.readonly.example.yaml"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,12 @@ def allow_read_policy(intents: Iterable[str] | None = None) -> dict[str, Any]:
                             "read_operation_allowed", intent) for intent in selected]
     rules.append(connector_rule())
     return {"policy_id": "tecrax-lab-test", "version": "2026-11-25", "rules": rules}
+
+
+def example_policy() -> dict[str, Any]:
+    """The read-only host example's policy as shipped: the diagnosis with obligations, its
+    components' re-checks plainly allowed (what RExecOp needs to plan them as reactions)."""
+    return dict(yaml.safe_load(HOST_EXAMPLE.read_text(encoding="utf-8"))["environment"]["policy_pack"])
 
 
 def operation_rule(rule_id: str, mode: str, reason_code: str, intent: str | None = None) -> dict[str, Any]:
@@ -223,10 +230,10 @@ class Governed:
             )
         return completed
 
-    def plan(self, env: Path, intent: str, target: str, mode: str = "observe") -> str:
+    def plan(self, env: Path, intent: str, target: str, mode: str = "observe", options: Sequence[str] = ()) -> str:
         completed = self.rexecop(
             "plan", "--profile", "tecrax", "--env", str(env),
-            "--intent", intent, "--target", target, "--mode", mode,
+            "--intent", intent, "--target", target, "--mode", mode, *options,
             check=False,
         )
         if completed.returncode != 0:
@@ -239,8 +246,8 @@ class Governed:
             return "start_refused: " + (completed.stderr or completed.stdout).strip()
         return str(json.loads(completed.stdout)["state"])
 
-    def run(self, env: Path, intent: str, target: str, mode: str = "observe") -> Outcome:
-        operation_id = self.plan(env, intent, target, mode)
+    def run(self, env: Path, intent: str, target: str, mode: str = "observe", options: Sequence[str] = ()) -> Outcome:
+        operation_id = self.plan(env, intent, target, mode, options)
         self.start(operation_id)
         return self.outcome(operation_id)
 

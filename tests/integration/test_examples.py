@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 import yaml
 
+from harness import HOST_EXAMPLE
 from unit.nested import values_under
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 ENVIRONMENTS = sorted((EXAMPLES / "environments").glob("*.example.yaml"))
 CATALOGS = sorted((EXAMPLES / "catalogs").glob("*.example.yaml"))
+PROFILE = REPO / "profile"
 
 
 def rexecop(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -75,14 +77,15 @@ def test_rexecop_refuses_to_start_under_a_policy_timeout(tmp_path: Path) -> None
     """Why the examples carry no policy timeout: on the pinned line RExecOp plans such an
     operation and then refuses to start it for a plugin backend. When a later line lifts
     this, this test fails, and the bound can move into the example policies."""
-    document = yaml.safe_load((EXAMPLES / "environments" / "ubuntu-host.readonly.example.yaml").read_text())
-    rule = document["environment"]["policy_pack"]["rules"][0]
-    rule["constraints"].append({"constraint_id": "inventory-step-timeout", "kind": "timeout", "value": 30})
+    document = yaml.safe_load(HOST_EXAMPLE.read_text())
+    (rule,) = [rule for rule in document["environment"]["policy_pack"]["rules"]
+               if rule["conditions"].get("action.intent") == "diagnose_monitoring_host"]
+    rule["constraints"].append({"constraint_id": "diagnosis-step-timeout", "kind": "timeout", "value": 30})
     environment = tmp_path / "environment.yaml"
     environment.write_text(yaml.safe_dump(document, sort_keys=False))
 
     planned = rexecop(tmp_path, "plan", "--profile", "tecrax", "--env", str(environment),
-                      "--intent", "collect_basic_host_inventory", "--target", "monitoring-host-01", "--mode", "observe")
+                      "--intent", "diagnose_monitoring_host", "--target", "monitoring-host-01", "--mode", "observe")
     assert planned.returncode == 0, planned.stderr
     operation_id = planned.stdout.strip().splitlines()[-1]
     started = rexecop(tmp_path, "start", "--operation", operation_id)
@@ -90,6 +93,32 @@ def test_rexecop_refuses_to_start_under_a_policy_timeout(tmp_path: Path) -> None
     assert started.stderr.strip() == "error: policy timeout unsupported by connector backend: tecrax_ansible"
     record = json.loads((tmp_path / "rx" / "operations" / f"{operation_id}.json").read_text())
     assert record["state"] == "planned" and not record["metadata"].get("step_results")
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_every_max_steps_constraint_admits_its_workflow(environment: Path) -> None:
+    """RExecOp refuses to start an operation whose workflow has more steps than the policy's
+    max_steps: the example would plan and then never run."""
+    for rule in yaml.safe_load(environment.read_text())["environment"]["policy_pack"]["rules"]:
+        intent = rule["conditions"].get("action.intent")
+        for constraint in rule.get("constraints", []):
+            if constraint["kind"] == "max_steps":
+                steps = yaml.safe_load((PROFILE / "workflows" / f"{intent}.yaml").read_text())["workflow"]["steps"]
+                assert constraint["value"] >= len(steps), \
+                    f"{rule['rule_id']}: max_steps below {intent}'s {len(steps)} steps"
+
+
+def test_the_host_example_allows_exactly_the_reaction_rechecks_plainly() -> None:
+    """RExecOp plans a reaction's child only on a plain allow (no obligations or constraints):
+    the example gives that to exactly the read-only checks the reaction pack may run, and to no
+    other operation."""
+    pack = yaml.safe_load((PROFILE / "reactions" / "reaction_pack.yaml").read_text())["reaction_pack"]
+    rechecks = {rule["intent_ref"] for rule in pack["rules"] if rule["outcome"] == "run_intent"}
+    rules = yaml.safe_load(HOST_EXAMPLE.read_text())["environment"]["policy_pack"]["rules"]
+    plain = {rule["conditions"].get("action.intent") for rule in rules if rule["effect"] == "allow"
+             and rule["conditions"]["action.category"] == "operation"
+             and not rule.get("obligations") and not rule.get("constraints")}
+    assert plain == rechecks and len(rechecks) == 8
 
 
 @pytest.mark.parametrize("catalog", CATALOGS, ids=lambda path: path.name)
@@ -138,4 +167,5 @@ def test_readme_ansible_doc_finds_the_wheels_collection_without_configuration(tm
                            capture_output=True, text=True, env=env, timeout=300, check=False)
     assert shown.returncode == 0, shown.stderr
     site = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections" / "tecrax" / "ops"
-    assert shown.stdout.startswith(f"> MODULE tecrax.ops.host_inventory ({site}/plugins/modules/host_inventory.py)")
+    # ansible-doc names the file it read the docs from: the module's sidecar, beside the module.
+    assert shown.stdout.startswith(f"> MODULE tecrax.ops.host_inventory ({site}/plugins/modules/host_inventory.yml)")

@@ -132,8 +132,8 @@ def test_a_member_with_sshd_stopped_fails_alone_and_the_operation_names_it(
     tmp_path: Path, lab: Any, hosts: dict[str, Any], governed: Governed
 ) -> None:
     down = hosts["grp-c"]
-    # Without connection reuse: a master left by an earlier test would carry the run past the
-    # stopped sshd (docs/architecture.md, "SSH connection reuse").
+    # A master connection left by an earlier test would outlive sshd (docs/architecture.md,
+    # "SSH connection reuse"): this run must make new connections.
     env = environment(tmp_path, lab, hosts, connector={"ssh_control_persist_seconds": 0})
     lab.stop_service(down, "ssh.service")
     try:

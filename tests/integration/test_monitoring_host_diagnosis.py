@@ -1,13 +1,18 @@
-"""diagnose_monitoring_host end to end: RExecOp / GovEngine / SCLite -> tecrax_ansible -> one
-ansible-runner run of playbooks/monitoring_host_diagnosis.yml: monitoring_host_local over real
-SSH on a lab monitoring host (real chronyd, dockerd, systemd, apt), and monitoring_host_diagnosis
-on the controller against a real Zabbix 6.0.14 and the AdGuard Home / Portainer stand-ins
-(unbound, nginx; see service_lab.py).
+"""diagnose_monitoring_host and its reactions end to end: RExecOp / GovEngine / SCLite ->
+tecrax_ansible -> one ansible-runner run of playbooks/monitoring_host_diagnosis.yml:
+monitoring_host_local over real SSH on a lab monitoring host (real chronyd, dockerd, systemd,
+apt), and monitoring_host_diagnosis on the controller against a real Zabbix 6.0.14 and the
+AdGuard Home / Portainer stand-ins (unbound, nginx; see service_lab.py).
 
 Hosts: the session's Zabbix and stand-in hosts (conftest.py; the stand-in host is also the
 monitoring host's NTP source) and one monitoring host (monitoring_lab.py). Each test breaks one
 component and restores it: the diagnosis must name that component with the right status and
-finding, still observe the others, and be recorded and validated.
+finding, still observe the others, and be recorded and validated. Then, from the same diagnosis
+operation, ``rexecop reaction-plan`` applies the profile's reaction pack: an unhealthy component
+gets its read-only check, which ``rexecop reaction-start`` runs for real (on the host, or from the
+controller for the Zabbix API) while the fault is still there, or after it cleared; an
+unavailable component escalates and a healthy host is a no_op, with nothing started. The policy
+is the read-only host example's, as shipped (it allows the re-checks plainly, as reactions need).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import host_readonly_lab as hl
 import monitoring_lab as ml
 import service_lab as sl
 import zabbix_lab as zl
-from harness import IDENTITY_REF, Governed, Outcome, allow_read_policy, write_environment
+from harness import IDENTITY_REF, Governed, Outcome, example_policy, write_environment
 
 INTENT = "diagnose_monitoring_host"
 KEY = "monitoring_host_diagnosis"
@@ -66,8 +71,10 @@ def diagnosis_environment(path: Path, lab: Any, host: Any, settings: dict[str, A
         WRONG_CA_TARGET: {**address, **wrong_ca},
         BARE_TARGET: address,
     }))
-    environment = write_environment(path, [], known_hosts=lab.known_hosts, policy=allow_read_policy([INTENT]),
-                                    connector={"inventory": inventory})
+    # No SSH master kept between runs: test_sshd_down stops sshd, which leaves a live master's
+    # session alone, so a master from an earlier test would still reach the host.
+    environment = write_environment(path, [], known_hosts=lab.known_hosts, policy=example_policy(),
+                                    connector={"inventory": inventory, "ssh_control_persist_seconds": 0})
     document = yaml.safe_load(environment.read_text())
     document["environment"]["targets"] = {name: {"type": "host", "criticality": "low"} for name in inventory}
     environment.write_text(yaml.safe_dump(document, sort_keys=False))
@@ -106,6 +113,60 @@ def diagnosed(outcome: Outcome) -> dict[str, Any]:
     return facts
 
 
+def reaction(governed: Governed, environment: Path, diagnosis: Outcome, target: str = TARGET) -> dict[str, Any]:
+    """``rexecop reaction-plan`` straight from the diagnosis operation. The reaction observed
+    exactly that diagnosis; ``finding`` is the kind and severity of the finding it recorded."""
+    result = json.loads(governed.rexecop("reaction-plan", "--profile", "tecrax", "--env", str(environment),
+                                         "--operation", diagnosis.operation_id, "--target", target).stdout)
+    chain = governed.root / "reactions" / result["reaction_id"]
+    observation = json.loads((chain / "01_observation.json").read_text())
+    assert observation["source"] == {"operation_id": diagnosis.operation_id, "intent_id": INTENT, "target_id": target}
+    assert observation["facts"] == diagnosis.facts[KEY]
+    result["finding"] = json.loads((chain / "02_finding.json").read_text())["taxonomy"]
+    return result
+
+
+def operation_count(governed: Governed) -> int:
+    return len(list((governed.root / "operations").glob("op-*.json")))
+
+
+def nothing_started(governed: Governed, result: dict[str, Any], outcome: str, rule: str) -> None:
+    """The reaction is ``outcome`` by ``rule`` with no child: reaction-start refuses it and the
+    diagnosis stays the only operation."""
+    plan = result["reaction_plan"]
+    assert (plan["outcome"], plan["reason"], plan["intent_ref"], plan["child_operation_id"]) == \
+        (outcome, f"matched:{rule}", None, None)
+    refused = governed.rexecop("reaction-start", "--reaction", result["reaction_id"], check=False)
+    assert refused.returncode == 1 and "reaction has no executable child intent" in refused.stderr
+    assert operation_count(governed) == 1
+
+
+def rechecked(governed: Governed, result: dict[str, Any], intent: str) -> Outcome:
+    """The reaction admitted ``intent`` as its child and ``rexecop reaction-start`` ran it: the
+    child reached its target, its evidence verifies and the reaction chain, now with the child's
+    receipt, replays. Returns the child's outcome."""
+    plan = result["reaction_plan"]
+    assert (plan["outcome"], plan["intent_ref"], plan["admission"]["status"]) == ("run_intent", intent, "admitted")
+    started = json.loads(governed.rexecop("reaction-start", "--reaction", result["reaction_id"]).stdout)
+    child = governed.outcome(plan["child_operation_id"])
+    assert started["child_operation_id"] == child.operation_id and started["child_state"] == child.state
+    record = json.loads((governed.root / "operations" / f"{child.operation_id}.json").read_text())
+    assert (record["intent"], record["requested_by"]) == (intent, f"reaction:{result['reaction_id']}")
+    assert child.runtime_receipt["success"] is True, child.last_failure
+    assert child.evidence_verified, child.evidence_checks
+    replay = json.loads(governed.rexecop("reaction-replay", "--reaction", result["reaction_id"]).stdout)
+    assert replay["reaction_semantics"] == "passed", replay
+    assert list(replay["checked_entries"]) == ["observation", "finding", "reaction_plan", "execution_receipt"]
+    assert operation_count(governed) == 2
+    return child
+
+
+def finding_of(facts: dict[str, Any], component: str) -> dict[str, str]:
+    """Kind and severity of the diagnosis' first finding for ``component``."""
+    first = next(finding for finding in facts["findings"] if finding["component"] == component)
+    return {"kind": first["kind"], "severity": first["severity"]}
+
+
 def statuses(facts: dict[str, Any]) -> dict[str, str]:
     return {name: entry["status"] for name, entry in facts["components"].items()}
 
@@ -116,7 +177,8 @@ def only(facts: dict[str, Any], broken: dict[str, str]) -> None:
 
 
 def test_healthy_monitoring_host(monitoring: Monitoring, governed: Governed) -> None:
-    facts = diagnosed(governed.run(monitoring.environment, INTENT, TARGET))
+    outcome = governed.run(monitoring.environment, INTENT, TARGET)
+    facts = diagnosed(outcome)
     only(facts, {})
     assert facts["assessment"] == {"state": "healthy"}
     assert facts["coverage"] == {"state": "complete", "blockers": []}
@@ -125,6 +187,9 @@ def test_healthy_monitoring_host(monitoring: Monitoring, governed: Governed) -> 
     for name in COMPONENTS:
         assert facts["components"][name]["assessment_state"] == "healthy", name
         assert facts["components"][name]["coverage_state"] == "complete", name
+    result = reaction(governed, monitoring.environment, outcome)
+    assert result["finding"] == {"kind": "monitoring.observed_healthy", "severity": "info"}
+    nothing_started(governed, result, "no_op", "all-components-healthy")
 
 
 def test_dry_run_makes_the_same_observations(monitoring: Monitoring, governed: Governed) -> None:
@@ -135,12 +200,24 @@ def test_dry_run_makes_the_same_observations(monitoring: Monitoring, governed: G
 
 
 def test_stopped_chronyd(lab: Any, monitoring: Monitoring, governed: Governed) -> None:
+    """The reaction re-checks NTP (the higher-priority of the two findings) while chronyd is
+    still stopped: the check confirms it and fails its validation."""
     lab.stop_service(monitoring.host, "chrony")
     try:
-        facts = diagnosed(governed.run(monitoring.environment, INTENT, TARGET))
+        outcome = governed.run(monitoring.environment, INTENT, TARGET)
+        facts = diagnosed(outcome)
+        result = reaction(governed, monitoring.environment, outcome)
+        child = rechecked(governed, result, "check_ntp_health")
+        on_host = lab.exec(monitoring.host, ["systemctl", "show", "--property=ActiveState", "--value",
+                                             "chrony.service"], check=True).stdout.strip()
     finally:
         ml.make_healthy(lab, monitoring.host, monitoring.source)
     only(facts, {"ntp": "unhealthy", "ntp_server": "unhealthy"})
+    assert result["finding"] == finding_of(facts, "ntp") == {"kind": "monitoring.ntp_unhealthy", "severity": "high"}
+    observed = child.facts["ntp_local_health"]
+    assert observed["daemons"]["chrony"]["active_state"] == on_host == "inactive"
+    assert observed["active_daemons"] == [] and observed["assessment"]["state"] == "unhealthy"
+    assert (child.state, child.validation["rule"]) == ("failed", "check_ntp_health.not_healthy")
     assert facts["components"]["ntp"]["reasons"] == ["no_time_daemon_active"]
     assert facts["components"]["ntp_server"]["reasons"] == ["no_ntp_daemon_active"]
     assert facts["findings"] == [
@@ -154,15 +231,28 @@ def test_stopped_chronyd(lab: Any, monitoring: Monitoring, governed: Governed) -
 
 
 def test_stopped_docker(lab: Any, monitoring: Monitoring, governed: Governed) -> None:
+    """Planned with ``--auto-react plan_only``: RExecOp plans the reaction when the diagnosis
+    completes, and ``reaction-plan`` finds that same reaction. Docker is started again before
+    ``reaction-start``: the re-check sees the fault cleared and passes."""
     hl.docker_stopped(lab, monitoring.host)
     try:
-        facts = diagnosed(governed.run(monitoring.environment, INTENT, TARGET))
+        outcome = governed.run(monitoring.environment, INTENT, TARGET, options=("--auto-react", "plan_only"))
+        facts = diagnosed(outcome)
+        result = reaction(governed, monitoring.environment, outcome)
     finally:
         ml.make_healthy(lab, monitoring.host, monitoring.source)
     only(facts, {"docker": "unhealthy"})
     assert facts["components"]["docker"]["reasons"] == ["docker_inactive"]
     assert facts["findings"] == [{"kind": "monitoring.docker_unhealthy", "severity": "high", "component": "docker",
                                   "reason_code": "docker_inactive"}]
+    auto = json.loads((governed.root / "operations" / f"{outcome.operation_id}.json").read_text())["metadata"][
+        "auto_reaction"]
+    assert (auto["status"], auto["outcome"], auto["rule_id"]) == ("planned", "run_intent", "docker-unhealthy-recheck")
+    assert result["idempotent_replay"] is True and result["reaction_id"] == auto["reaction_id"]
+    assert result["finding"] == finding_of(facts, "docker")
+    child = rechecked(governed, result, "check_docker_services_health")
+    assert child.state == "completed" and child.validation["rule"] == "check_docker_services_health.healthy"
+    assert child.facts["docker_service_health"]["assessment"]["state"] == "healthy"
 
 
 def test_zabbix_api_error(lab: Any, monitoring: Monitoring, governed: Governed) -> None:
@@ -171,7 +261,10 @@ def test_zabbix_api_error(lab: Any, monitoring: Monitoring, governed: Governed) 
     database = zl.database_unit(lab, monitoring.zabbix)
     lab.stop_service(monitoring.zabbix, database)
     try:
-        facts = diagnosed(governed.run(monitoring.environment, INTENT, TARGET))
+        outcome = governed.run(monitoring.environment, INTENT, TARGET)
+        facts = diagnosed(outcome)
+        result = reaction(governed, monitoring.environment, outcome)
+        child = rechecked(governed, result, "check_zabbix_container_health")
     finally:
         lab.start_service(monitoring.zabbix, database)
         zl.ZabbixLabApi(monitoring.zabbix.address).wait_ready()
@@ -182,13 +275,19 @@ def test_zabbix_api_error(lab: Any, monitoring: Monitoring, governed: Governed) 
         "coverage_state": "partial", "reasons": ["api_error"]}
     assert facts["findings"] == [{"kind": "monitoring.zabbix_api_unhealthy", "severity": "high",
                                   "component": "zabbix_api", "reason_code": "api_error"}]
+    assert result["finding"] == finding_of(facts, "zabbix_api")
+    reachability = child.facts["zabbix_api_reachability"]
+    assert (reachability["assessment"]["state"], reachability["assessment"]["reasons"]) == ("unhealthy", ["api_error"])
+    assert (child.state, child.validation["rule"]) == ("failed", "check_zabbix_container_health.api_not_reachable")
 
 
 def test_adguard_resolver_down(lab: Any, monitoring: Monitoring, governed: Governed) -> None:
     """unbound stopped: nothing answers on the DNS port. Could not observe, not broken."""
     lab.stop_service(monitoring.source, "unbound")
     try:
-        facts = diagnosed(governed.run(monitoring.environment, INTENT, TARGET))
+        outcome = governed.run(monitoring.environment, INTENT, TARGET)
+        facts = diagnosed(outcome)
+        result = reaction(governed, monitoring.environment, outcome)
     finally:
         lab.start_service(monitoring.source, "unbound")
     only(facts, {"adguard": "unavailable"})
@@ -197,21 +296,31 @@ def test_adguard_resolver_down(lab: Any, monitoring: Monitoring, governed: Gover
                                   "component": "adguard", "reason_code": "connection_failed"}]
     assert facts["assessment"] == {"state": "unavailable", "reasons": ["adguard_unavailable"]}
     assert facts["coverage"] == {"state": "partial", "blockers": ["adguard_unavailable"]}
+    assert result["finding"] == finding_of(facts, "adguard")
+    nothing_started(governed, result, "escalate", "adguard-unavailable-escalate")
 
 
 def test_wrong_portainer_ca(monitoring: Monitoring, governed: Governed) -> None:
-    facts = diagnosed(governed.run(monitoring.environment, INTENT, WRONG_CA_TARGET))
+    outcome = governed.run(monitoring.environment, INTENT, WRONG_CA_TARGET)
+    facts = diagnosed(outcome)
     only(facts, {"portainer": "unavailable"})
     assert facts["components"]["portainer"]["reasons"] == ["tls_unknown_ca"]
     assert facts["findings"] == [{"kind": "monitoring.component_unavailable", "severity": "medium",
                                   "component": "portainer", "reason_code": "tls_failed"}]
+    result = reaction(governed, monitoring.environment, outcome, WRONG_CA_TARGET)
+    assert result["finding"] == finding_of(facts, "portainer")
+    nothing_started(governed, result, "escalate", "portainer-unavailable-escalate")
 
 
 def test_sshd_down(lab: Any, monitoring: Monitoring, governed: Governed) -> None:
-    """The host refuses SSH: its five components are unavailable, the services are still probed."""
+    """The host refuses SSH: its five components are unavailable, the services are still probed.
+    The reaction escalates (NTP's rule comes first among the unavailable components)."""
     lab.stop_service(monitoring.host, "ssh")
     try:
-        facts = diagnosed(governed.run(monitoring.environment, INTENT, TARGET))
+        outcome = governed.run(monitoring.environment, INTENT, TARGET)
+        facts = diagnosed(outcome)
+        result = reaction(governed, monitoring.environment, outcome)
+        nothing_started(governed, result, "escalate", "ntp-unavailable-escalate")
     finally:
         lab.start_service(monitoring.host, "ssh")
     only(facts, dict.fromkeys(HOST_LOCAL, "unavailable"))
@@ -221,6 +330,8 @@ def test_sshd_down(lab: Any, monitoring: Monitoring, governed: Governed) -> None
     assert facts["scope"]["observed"] == ["zabbix_api", "adguard", "portainer"]
     assert [finding["component"] for finding in facts["findings"]] == sorted(HOST_LOCAL)
     assert {finding["reason_code"] for finding in facts["findings"]} == {"connection_failed"}
+    assert result["finding"] == finding_of(facts, "ntp") == {"kind": "monitoring.component_unavailable",
+                                                             "severity": "medium"}
 
 
 def test_target_without_service_settings(monitoring: Monitoring, governed: Governed) -> None:

@@ -1,10 +1,14 @@
 """Reactions, proposals and triggers through the real ``rexecop`` and ``tecrax`` commands
-(no lab host is contacted: reactions are only planned here, and triggers only plan).
+(no lab host is contacted: reactions are only planned here, and triggers only plan; the
+reactions of real diagnoses on lab hosts, started, are in test_monitoring_host_diagnosis.py).
 
 - ``rexecop reaction-plan`` on observations ``tecrax reaction-observation`` built from saved
-  diagnoses: healthy -> no_op, unhealthy -> run_intent of that component's check (the child is
-  planned, not started), unavailable -> escalate; RExecOp's own refusals (target, digest,
-  budget) and its chain verification.
+  diagnoses, with the read-only host example's policy: healthy -> no_op, unhealthy ->
+  run_intent of that component's check (the child is planned, not started), unavailable ->
+  escalate; RExecOp's own refusals (target, digest, budget) and its chain verification.
+- The diagnosis operation's own reaction observation: none before it completed, and (with a
+  fixture stand-in for the diagnosis step, since no real host can produce it) a diagnosis that
+  breaks the facts contract fails the observation step.
 - ``rexecop reaction-proposal-validate`` accepts the proposals ``tecrax escalation-proposal``
   builds (with the digest ``tecrax escalation-proposal-check`` reports) and refuses the bad
   ones; what RExecOp lets through, the tecrax check refuses.
@@ -17,6 +21,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -24,14 +29,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import diagnosis_fixture
-from harness import LabTarget, allow_read_policy, write_catalog, write_environment
-from reaction_lab import INTENT, draft_profile, plain_allow_policy, write_reaction_environment
+from harness import LabTarget, allow_read_policy, example_policy, write_catalog, write_environment
 
 BIN = Path(sys.executable).parent
 OPERATION = "op-20261205-120000-0a1b2c"
 TARGET = "monitoring-host-01"
+INTENT = "diagnose_monitoring_host"
 
 
 def command(name: str, *args: str, root: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -55,7 +61,7 @@ def env(tmp_path: Path) -> Path:
     (tmp_path / "known_hosts").write_text("")
     targets = [LabTarget(TARGET, "198.18.250.10"), LabTarget("ntp-host-01", "198.18.250.11")]
     return write_environment(tmp_path / "environment.yaml", targets, known_hosts=tmp_path / "known_hosts",
-                             policy=plain_allow_policy())
+                             policy=example_policy())
 
 
 def observation(tmp_path: Path, name: str, **changes: Any) -> Path:
@@ -83,6 +89,7 @@ def test_the_profile_lint_compiles_the_reaction_pack(tmp_path: Path) -> None:
                                 root=tmp_path / "rx").stdout)
     assert report["status"] == "passed" and "reaction_pack" in report["checked_surfaces"]
     assert report["categories"]["reaction"] == {"status": "passed", "errors": [], "warnings": []}
+    assert report["reaction_observation_intents"] == [INTENT]
 
 
 def test_healthy_is_no_op(tmp_path: Path, env: Path) -> None:
@@ -354,85 +361,63 @@ def test_bad_events_are_refused_and_plan_nothing(tmp_path: Path, catalog: Path) 
     assert operations(root) == []
 
 
-# --- straight from a diagnosis operation (draft diagnosis workflow, see reaction_lab) ------
+# --- the diagnosis operation's own observation ---------------------------------------------
 
-@pytest.fixture
-def draft(tmp_path: Path) -> Path:
-    return draft_profile(tmp_path / "profile")
-
-
-def diagnose(tmp_path: Path, profile: Path, facts: dict[str, Any], *extra: str) -> tuple[Path, Path, str]:
-    """Plan and start the draft diagnosis on TARGET; return the runtime root, environment and operation."""
+def test_a_diagnosis_that_did_not_complete_has_no_reaction(tmp_path: Path, env: Path) -> None:
     root = tmp_path / "rx"
-    (tmp_path / "known_hosts").write_text("")
-    env = write_reaction_environment(tmp_path / "diagnosis-env.yaml", [LabTarget(TARGET, "198.18.250.10")],
-                                     known_hosts=tmp_path / "known_hosts", diagnosis=facts)
-    planned = command("rexecop", "plan", "--profile", str(profile), "--env", str(env), "--intent", INTENT,
-                      "--target", TARGET, "--mode", "observe", *extra, root=root)
-    assert planned.returncode == 0, planned.stderr
-    operation = planned.stdout.strip().splitlines()[-1]
-    ok(command("rexecop", "start", "--operation", operation, root=root))
-    return root, env, operation
-
-
-def test_the_draft_declares_its_observation_as_rexecop_lint_expects(tmp_path: Path, draft: Path) -> None:
-    report = json.loads(command("rexecop", "profile", "lint", "--profile", str(draft), "--track", "all",
-                                root=tmp_path / "rx").stdout)
-    assert report["status"] == "passed", report["errors"]
-    assert report["reaction_observation_intents"] == [INTENT]
-
-
-@pytest.mark.parametrize(
-    ("changes", "outcome", "intent"),
-    [
-        ({}, "no_op", None),
-        ({"ntp_server": ("unhealthy", ["not_serving"])}, "run_intent", "check_ntp_server_health"),
-        ({"zabbix_api": ("unavailable", ["connection_failed"])}, "escalate", None),
-    ],
-)
-def test_reaction_plan_straight_from_a_diagnosis_operation(tmp_path: Path, draft: Path, changes: dict[str, Any],
-                                                           outcome: str, intent: str | None) -> None:
-    facts = diagnosis_fixture.diagnosis(**changes)
-    root, env, operation = diagnose(tmp_path, draft, facts)
-    record = json.loads((root / "operations" / f"{operation}.json").read_text())
-    assert record["state"] == "completed" and record["metadata"]["validation"]["passed"] is True
-    observation = record["metadata"]["shared_state"]["reaction_observation"]
-    assert observation["source"] == {"operation_id": operation, "intent_id": INTENT, "target_id": TARGET}
-    assert observation["facts"] == facts
-    result = ok(command("rexecop", "reaction-plan", "--profile", "tecrax", "--env", str(env), "--operation", operation,
-                        "--target", TARGET, root=root))
-    plan = result["reaction_plan"]
-    assert (plan["outcome"], plan["intent_ref"]) == (outcome, intent)
-    assert bool(plan["child_operation_id"]) == (outcome == "run_intent")
-
-
-def test_auto_react_plans_the_reaction_when_the_diagnosis_completes(tmp_path: Path, draft: Path) -> None:
-    facts = diagnosis_fixture.diagnosis(docker=("unhealthy", ["docker_failed"]))
-    root, _, operation = diagnose(tmp_path, draft, facts, "--auto-react", "plan_only")
-    auto = json.loads((root / "operations" / f"{operation}.json").read_text())["metadata"]["auto_reaction"]
-    assert (auto["status"], auto["outcome"], auto["rule_id"]) == ("planned", "run_intent", "docker-unhealthy-recheck")
-    child = json.loads((root / "operations" / f"{auto['child_operation_id']}.json").read_text())
-    assert child["intent"] == "check_docker_services_health" and not child["metadata"].get("step_results")
-
-
-def test_a_diagnosis_that_did_not_complete_has_no_reaction(tmp_path: Path, draft: Path) -> None:
-    root = tmp_path / "rx"
-    (tmp_path / "known_hosts").write_text("")
-    env = write_reaction_environment(tmp_path / "e.yaml", [LabTarget(TARGET, "198.18.250.10")],
-                                     known_hosts=tmp_path / "known_hosts", diagnosis=diagnosis_fixture.healthy())
-    planned = command("rexecop", "plan", "--profile", str(draft), "--env", str(env), "--intent", INTENT,
+    planned = command("rexecop", "plan", "--profile", "tecrax", "--env", str(env), "--intent", INTENT,
                       "--target", TARGET, "--mode", "observe", root=root)
+    assert planned.returncode == 0, planned.stderr
     operation = planned.stdout.strip().splitlines()[-1]
     refused(command("rexecop", "reaction-plan", "--profile", "tecrax", "--env", str(env), "--operation", operation,
                     "--target", TARGET, root=root), "reaction observation requires completed operation")
+    assert [op["id"] for op in operations(root)] == [operation]
 
 
-def test_a_broken_diagnosis_fails_the_observation_step(tmp_path: Path, draft: Path) -> None:
+FIXTURE_CONNECTOR = "diagnosis_fixture"
+
+
+def fixture_diagnosis(tmp_path: Path, env: Path, facts: dict[str, Any]) -> tuple[Path, Path]:
+    """A named stand-in for what no lab host produces: the installed profile with only its
+    diagnosis step swapped for RExecOp's static_fixture connector returning ``facts`` (the real
+    step checks its facts against the contract's schema first, so a diagnosis that breaks the
+    contract never reaches the observation step). Returns the profile and an environment whose
+    fixture connector is enabled."""
+    from tecrax import profile_root
+
+    profile = Path(shutil.copytree(profile_root(), tmp_path / "profile"))
+    workflow_path = profile / "workflows" / f"{INTENT}.yaml"
+    workflow = yaml.safe_load(workflow_path.read_text())
+    workflow["workflow"]["steps"][0].update(connector=FIXTURE_CONNECTOR, action="diagnosis")
+    workflow_path.write_text(yaml.safe_dump(workflow, sort_keys=False))
+    (profile / "connectors" / f"{FIXTURE_CONNECTOR}.yaml").write_text(yaml.safe_dump({"connector": {
+        "name": FIXTURE_CONNECTOR, "backend": "static_fixture", "description": "Test stand-in for the diagnosis step.",
+        "modes": ["read_only", "observe", "dry_run"], "capabilities": ["diagnosis"]}}))
+    document = yaml.safe_load(env.read_text())
+    document["environment"]["connectors"][FIXTURE_CONNECTOR] = {
+        "enabled": True, "backend": "static_fixture", "fixture_only": True,
+        "actions": {"diagnosis": {"data": {"facts_key": "monitoring_host_diagnosis", "facts": facts}}}}
+    document["environment"]["policy_pack"]["rules"].append({
+        "rule_id": "allow-diagnosis-fixture-read", "effect": "allow", "reason_code": "fixture_read_allowed",
+        "conditions": {"action.category": "connector", "action.mode": "read", "action.connector": FIXTURE_CONNECTOR}})
+    fixture_env = tmp_path / "fixture-environment.yaml"
+    fixture_env.write_text(yaml.safe_dump(document, sort_keys=False))
+    return profile, fixture_env
+
+
+def test_a_diagnosis_breaking_the_contract_fails_the_observation_step(tmp_path: Path, env: Path) -> None:
     facts = diagnosis_fixture.healthy()
     facts["components"].pop("adguard")
-    root, env, operation = diagnose(tmp_path, draft, facts)
-    record = json.loads((root / "operations" / f"{operation}.json").read_text())
+    profile, fixture_env = fixture_diagnosis(tmp_path, env, facts)
+    root = tmp_path / "rx"
+    planned = command("rexecop", "plan", "--profile", str(profile), "--env", str(fixture_env), "--intent", INTENT,
+                      "--target", TARGET, "--mode", "observe", root=root)
+    assert planned.returncode == 0, planned.stderr
+    operation = planned.stdout.strip().splitlines()[-1]
+    command("rexecop", "start", "--operation", operation, root=root)
+    (record,) = operations(root)
     assert record["state"] == "failed"
+    assert record["metadata"]["step_results"]["lift_monitoring_host_diagnosis_facts"]["success"] is True
     failure = record["metadata"]["step_results"]["record_reaction_observation"]
     assert failure["success"] is False and "missing: adguard" in failure["error"]
     assert "reaction_observation" not in record["metadata"]["shared_state"]

@@ -67,6 +67,22 @@ def data_dir() -> Path:
     return DATA_DIR
 
 
+@pytest.fixture
+def playbook_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The backend's ansible-runner calls, recorded instead of made (each one answers
+    ``successful`` with no host outcome)."""
+    from tecrax.backend import runtime as backend_runtime
+
+    calls: list[dict[str, Any]] = []
+
+    def record(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return backend_runtime.PlaybookRun("successful", 0, 0.1, {})
+
+    monkeypatch.setattr(backend_runtime, "run_playbook", record)
+    return calls
+
+
 def _cut_raw(raw: Any, limit: int) -> Any:
     if isinstance(raw, (str, bytes, bytearray)):
         return raw[:limit]

@@ -13,7 +13,6 @@ import pytest
 from rexecop.connectors import ConnectorRequest
 
 from tecrax.backend import build_backend
-from tecrax.backend import runtime as backend_runtime
 from tecrax.backend.actions import ActionCatalogError, load_action_catalog
 from unit.backend_config import ssh_config
 from unit.connector_files import write_connector
@@ -31,18 +30,6 @@ def invoke(target: dict[str, Any], mode: str = "observe", **settings: Any) -> An
     config = ssh_config({"mon-01": target}, **settings)
     backend = build_backend(connector_name="tecrax_ansible", config=config)
     return backend.invoke(ConnectorRequest("tecrax_ansible", ACTION, "mon-01", mode, {}))
-
-
-@pytest.fixture
-def playbook_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = []
-
-    def record(**kwargs: Any) -> Any:
-        calls.append(kwargs)
-        return backend_runtime.PlaybookRun("successful", 0, 0.1, {})
-
-    monkeypatch.setattr(backend_runtime, "run_playbook", record)
-    return calls
 
 
 def test_the_diagnosis_runs_on_the_target_with_the_settings_it_has(playbook_runs: list[Any]) -> None:

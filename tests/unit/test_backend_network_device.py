@@ -10,7 +10,6 @@ import pytest
 from rexecop.connectors import ConnectorRequest
 
 from tecrax.backend import build_backend
-from tecrax.backend import runtime as backend_runtime
 from tecrax.backend.config import ConfigError, parse_connector_config
 
 WRAPPER = "/opt/tecrax/tecrax-network-cli-readonly"
@@ -32,18 +31,6 @@ def invoke(action: str, target: str, config: Any = None) -> Any:
     runtime = build_backend(connector_name="tecrax_ansible", config=config or MIXED_CONFIG,
                             profile_root=None, mutating_allowed=False)
     return runtime.invoke(ConnectorRequest("tecrax_ansible", action, target, "observe", {}))
-
-
-@pytest.fixture
-def playbook_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = []
-
-    def record(**kwargs: Any) -> Any:
-        calls.append(kwargs)
-        return backend_runtime.PlaybookRun("successful", 0, 0.1, {})
-
-    monkeypatch.setattr(backend_runtime, "run_playbook", record)
-    return calls
 
 
 def test_settings_are_parsed_with_defaults() -> None:

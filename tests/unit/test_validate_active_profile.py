@@ -78,6 +78,25 @@ def trigger_rule(rule_id: str) -> Callable[[Any], dict[str, Any]]:
     return lambda doc: next(r for r in doc["trigger_rules"]["rules"] if r["id"] == rule_id)
 
 
+def step(index: int) -> Callable[[Any], dict[str, Any]]:
+    return lambda doc: doc["workflow"]["steps"][index]
+
+
+def suggest(line: str) -> Callable[[Any], None]:
+    """Add a safe next option to check_ntp_health's operator metadata."""
+    return lambda doc: metadata_entry("check_ntp_health")(doc)["safe_next_options"].append(line)
+
+
+def plan(**changes: Any) -> Callable[[Any], None]:
+    """Change the operation the known-host trigger rule plans."""
+    return lambda doc: trigger_rule("known-host-inventory-plan")(doc)["operation"].update(changes)
+
+
+def recheck_finding(**changes: Any) -> Callable[[Any], None]:
+    """Change the finding the NTP recheck reaction answers."""
+    return lambda doc: pack_rule("ntp-unhealthy-recheck")(doc)["finding"].update(changes)
+
+
 # (case id, file, change, expected problem text)
 VIOLATIONS: list[tuple[str, str, Callable[[Any], Any], str]] = [
     ("intent id differs from file", intent("check_ntp_health"),
@@ -118,16 +137,13 @@ VIOLATIONS: list[tuple[str, str, Callable[[Any], Any], str]] = [
      set_in(lambda d: d["workflow"], "intent", "check_ntp_server_health"),
      "workflow.intent 'check_ntp_server_health' is not 'check_ntp_health'"),
     ("undeclared connector action", "workflows/check_ntp_health.yaml",
-     set_in(lambda d: d["workflow"]["steps"][0], "action", "ntp_drift"),
-     "action 'ntp_drift' is not declared by connector tecrax_ansible"),
+     set_in(step(0), "action", "ntp_drift"), "action 'ntp_drift' is not declared by connector tecrax_ansible"),
     ("unknown connector", "workflows/check_ntp_health.yaml",
-     set_in(lambda d: d["workflow"]["steps"][0], "connector", "ssh_anything"),
-     "connector 'ssh_anything' has no file in profile/connectors"),
+     set_in(step(0), "connector", "ssh_anything"), "connector 'ssh_anything' has no file in profile/connectors"),
     ("unregistered internal action", "workflows/check_ntp_health.yaml",
-     set_in(lambda d: d["workflow"]["steps"][1], "action", "tecrax_shell"),
-     "internal action 'tecrax_shell' is not registered with RExecOp"),
+     set_in(step(1), "action", "tecrax_shell"), "internal action 'tecrax_shell' is not registered with RExecOp"),
     ("observation without declaration", "workflows/check_ntp_health.yaml",
-     set_in(lambda d: d["workflow"]["steps"][1], "action", "tecrax_reaction_observation"),
+     set_in(step(1), "action", "tecrax_reaction_observation"),
      "tecrax_reaction_observation runs only as the producer_step"),
     ("rollback step with an undeclared action", "workflows/configure_chrony_ntp_server.yaml",
      set_in(lambda d: d["workflow"]["rollback"]["steps"][0], "action", "chrony_wipe"),
@@ -145,29 +161,21 @@ VIOLATIONS: list[tuple[str, str, Callable[[Any], Any], str]] = [
      lambda d: metadata_entry("configure_chrony_ntp_server")(d)["failure_mapping"].pop("mutation-contract"),
      "failure_mapping.mutation-contract: missing"),
     ("a rexecop command that does not exist", "operator_metadata.yaml",
-     lambda d: metadata_entry("check_ntp_health")(d)["safe_next_options"].append("rexecop diagnose --operation X"),
-     "rexecop has no command 'diagnose'"),
+     suggest("rexecop diagnose --operation X"), "rexecop has no command 'diagnose'"),
     ("a rexecop option that does not exist", "operator_metadata.yaml",
-     lambda d: metadata_entry("check_ntp_health")(d)["safe_next_options"].append("rexecop history --op X"),
-     "rexecop history has no option --op"),
+     suggest("rexecop history --op X"), "rexecop history has no option --op"),
     ("a rexecop subcommand that does not exist", "operator_metadata.yaml",
-     lambda d: metadata_entry("check_ntp_health")(d)["safe_next_options"].append("rexecop locks purge"),
-     "rexecop locks has no command 'purge'"),
+     suggest("rexecop locks purge"), "rexecop locks has no command 'purge'"),
     ("a tecrax command that does not exist", "operator_metadata.yaml",
-     lambda d: metadata_entry("check_ntp_health")(d)["safe_next_options"].append("tecrax heal --target t"),
-     "tecrax has no command 'heal'"),
+     suggest("tecrax heal --target t"), "tecrax has no command 'heal'"),
     ("something other than a command", "operator_metadata.yaml",
-     lambda d: metadata_entry("check_ntp_health")(d)["safe_next_options"].append("ssh root@host chronyc tracking"),
-     "suggests something other than a rexecop or tecrax command"),
+     suggest("ssh root@host chronyc tracking"), "suggests something other than a rexecop or tecrax command"),
     ("trigger plans the mutation", "triggers/trigger_rules.yaml",
-     lambda d: trigger_rule("known-host-inventory-plan")(d)["operation"].update(intent="configure_chrony_ntp_server"),
+     plan(intent="configure_chrony_ntp_server"),
      "plans 'configure_chrony_ntp_server', which is not a read-only intent"),
-    ("trigger plans apply", "triggers/trigger_rules.yaml",
-     lambda d: trigger_rule("known-host-inventory-plan")(d)["operation"].update(mode="apply"),
-     "plans mode 'apply'"),
+    ("trigger plans apply", "triggers/trigger_rules.yaml", plan(mode="apply"), "plans mode 'apply'"),
     ("trigger with a literal target", "triggers/trigger_rules.yaml",
-     lambda d: trigger_rule("known-host-inventory-plan")(d)["operation"].update(target="monitoring-host-01"),
-     "catalog_target_from: subject"),
+     plan(target="monitoring-host-01"), "catalog_target_from: subject"),
     ("trigger without cooldown", "triggers/trigger_rules.yaml",
      lambda d: trigger_rule("known-host-inventory-plan")(d).pop("cooldown_seconds"), "positive cooldown_seconds"),
     ("escalation that plans", "triggers/trigger_rules.yaml",
@@ -179,11 +187,9 @@ VIOLATIONS: list[tuple[str, str, Callable[[Any], Any], str]] = [
      set_in(pack_rule("ntp-unhealthy-recheck"), "intent_ref", "configure_chrony_ntp_server"),
      "RExecOp refuses the pack: reaction intent may not declare mutating modes"),
     ("reaction severity differs from the taxonomy", "reactions/reaction_pack.yaml",
-     lambda d: pack_rule("ntp-unhealthy-recheck")(d)["finding"].update(severity="low"),
-     "severity low differs from the taxonomy's high"),
+     recheck_finding(severity="low"), "severity low differs from the taxonomy's high"),
     ("reaction kind unknown to the taxonomy", "reactions/reaction_pack.yaml",
-     lambda d: pack_rule("ntp-unhealthy-recheck")(d)["finding"].update(kind="monitoring.clock_drift"),
-     "finding kind monitoring.clock_drift is not in the taxonomy"),
+     recheck_finding(kind="monitoring.clock_drift"), "finding kind monitoring.clock_drift is not in the taxonomy"),
     ("reaction runs another check", "reactions/reaction_pack.yaml",
      set_in(pack_rule("ntp-unhealthy-recheck"), "intent_ref", "collect_basic_host_inventory"),
      "runs collect_basic_host_inventory, not the recheck_intent check_ntp_health"),

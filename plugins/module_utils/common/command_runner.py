@@ -307,7 +307,10 @@ def run_host_observation(module: Any, name: str, collect: Callable[[CommandRunne
 def run_host_module(name: str, collect: Callable[[CommandRunner], Any],
                     normalize: Callable[[Any], Mapping[str, Any]]) -> None:
     """The whole ``main()`` of the read-only module ``name``, which takes no options: build it
-    (check mode makes the same observation) and end it with :func:`run_host_observation`."""
+    (check mode makes the same observation) and end it with :func:`run_host_observation`.
+
+    ``collect`` lives beside ``normalize`` in the family's module_utils, not in the module, so
+    that one module can make several observations (monitoring_host_local)."""
     # Imported here: the Tecrax backend imports this file (through the network family's
     # checks) and needs none of Ansible's module machinery.
     from ansible.module_utils.basic import AnsibleModule

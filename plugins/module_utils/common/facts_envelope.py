@@ -144,6 +144,17 @@ def collection_assessment(coverage: str) -> str:
     return {"complete": "healthy", "partial": "unknown"}.get(coverage, "unavailable")
 
 
+def judged_assessment(observed: Sequence[str], reasons: Sequence[str], finding: str, decided: bool) -> str:
+    """Assessment of a check that judges the host: ``unavailable`` when nothing was observed,
+    ``finding`` (``degraded`` or ``unhealthy``) when there are reasons, else ``healthy`` when
+    all that decides was observed (``decided``) and ``unknown`` when it was not."""
+    if not observed:
+        return "unavailable"
+    if reasons:
+        return finding
+    return "healthy" if decided else "unknown"
+
+
 def build_facts(contract_id: str, *, requested: Sequence[str], observed: Iterable[str],
                 blockers: Sequence[str], assessment: str, non_claims: Sequence[str],
                 payload: Mapping[str, Any], reasons: Sequence[str] = ()) -> dict[str, Any]:

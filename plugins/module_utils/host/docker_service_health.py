@@ -15,8 +15,8 @@ Assessment (from ``docker.service`` alone; ``docker.socket`` is reported, not ju
 - ``unavailable``: nothing could be observed (no systemctl, systemd not running, output
   that does not parse).
 
-``collect_docker_units`` runs that ``systemctl show`` on the managed host (here rather than in
-the module, so that one module can make several observations: monitoring_host_local).
+``collect_docker_units`` runs that ``systemctl show`` on the managed host (see
+``run_host_module`` for why here).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any, Mapping
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     build_facts,
+    judged_assessment,
     raw_text,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show import (
@@ -103,28 +104,15 @@ def normalize_docker_service_health(raw: Mapping[str, Any]) -> dict[str, Any]:
     requested = [name for name, _unit in UNITS]
     observed = [name for name, unit in UNITS if unit in states]
     service = states.get("docker.service")
-    if service is not None:
-        reasons = service_reasons(service)
-        assessment = "unhealthy" if reasons else "healthy"
-    else:
-        reasons = []
-        assessment = "unknown" if observed else "unavailable"
-
+    reasons = service_reasons(service) if service is not None else []
     payload = {
         "units": {
             name: {"unit": unit, **states.get(unit, unknown_unit_state())} for name, unit in UNITS
         },
     }
-    return build_facts(
-        CONTRACT_ID,
-        requested=requested,
-        observed=observed,
-        blockers=blockers,
-        assessment=assessment,
-        non_claims=NON_CLAIMS,
-        payload=payload,
-        reasons=reasons,
-    )
+    return build_facts(CONTRACT_ID, requested=requested, observed=observed, blockers=blockers,
+                       assessment=judged_assessment(observed, reasons, "unhealthy", service is not None),
+                       reasons=reasons, non_claims=NON_CLAIMS, payload=payload)
 
 
 def service_reasons(service: Mapping[str, Any]) -> list[str]:

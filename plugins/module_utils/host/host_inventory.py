@@ -5,8 +5,8 @@
 ``normalize_host_inventory`` turns seven raw observations of a Linux host into bounded facts.
 It is pure and total: any input gives schema-valid facts, and an observation that is missing
 or does not parse is reported in ``scope``/``coverage`` instead of raising.
-``collect_host_inventory`` makes those observations on the managed host (here rather than in
-the module, so that one module can make several observations: monitoring_host_local).
+``collect_host_inventory`` makes those observations on the managed host (see ``run_host_module``
+for why here).
 """
 
 from __future__ import annotations

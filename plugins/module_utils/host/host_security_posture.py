@@ -31,8 +31,8 @@ with one reason per finding, even if other observations are missing; otherwise `
 when every observation was made, ``unknown`` when some were not, and ``unavailable`` when
 none was. Non-security updates are counted but do not degrade the host.
 
-``collect_security_posture`` makes the observations on the managed host (here rather than in
-the module, so that one module can make several observations: monitoring_host_local).
+``collect_security_posture`` makes the observations on the managed host (see
+``run_host_module`` for why here).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope i
     bounded_text,
     build_facts,
     clamp_int,
+    judged_assessment,
     parse_int,
     raw_text,
 )
@@ -234,28 +235,15 @@ def normalize_host_security_posture(raw: Mapping[str, Any]) -> dict[str, Any]:
         )
         if made
     ]
-    if not observed:
-        assessment = "unavailable"
-    elif reasons:
-        assessment = "degraded"
-    else:
-        assessment = "healthy" if len(observed) == len(OBSERVATIONS) else "unknown"
     payload = {
         "unattended_upgrades": upgrades,
         "pending_updates": pending,
         "kernel": {"randomize_va_space": aslr, "dmesg_restrict": dmesg},
         "reboot_required": reboot,
     }
-    return build_facts(
-        CONTRACT_ID,
-        requested=OBSERVATIONS,
-        observed=observed,
-        blockers=blockers,
-        assessment=assessment,
-        non_claims=NON_CLAIMS,
-        payload=payload,
-        reasons=reasons,
-    )
+    return build_facts(CONTRACT_ID, requested=OBSERVATIONS, observed=observed, blockers=blockers,
+                       assessment=judged_assessment(observed, reasons, "degraded", len(observed) == len(OBSERVATIONS)),
+                       reasons=reasons, non_claims=NON_CLAIMS, payload=payload)
 
 
 # -- unattended upgrades --------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     build_facts,
     bounded_text,
+    judged_assessment,
     raw_text,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.common.socket_table import listener_inodes
@@ -317,14 +318,7 @@ def build_facts_from(outcome: Outcome, seen: Observation) -> Dict[str, Any]:
     )
     reasons = _reasons(outcome, seen, current, desired_applied, config_present, active, listening, effective)
     needed = _needed_values(outcome, current, desired_applied, config_present, active, listening, effective)
-    if not observed:
-        assessment = "unavailable"
-    elif reasons:
-        assessment = "unhealthy"
-    elif any(value is None for value in needed):
-        assessment = "unknown"
-    else:
-        assessment = "healthy"
+    assessment = judged_assessment(observed, reasons, "unhealthy", all(value is not None for value in needed))
     if outcome.failure and assessment != "unavailable":
         reasons = reasons + [outcome.failure] if outcome.failure not in reasons else reasons
         assessment = "unhealthy"
@@ -363,16 +357,8 @@ def build_facts_from(outcome: Outcome, seen: Observation) -> Dict[str, Any]:
         "restore_succeeded": outcome.restore_succeeded,
         "failure": outcome.failure,
     }
-    return build_facts(
-        CONTRACT_ID,
-        requested=OBSERVATIONS,
-        observed=observed,
-        blockers=blockers,
-        assessment=assessment,
-        reasons=reasons,
-        non_claims=NON_CLAIMS,
-        payload=payload,
-    )
+    return build_facts(CONTRACT_ID, requested=OBSERVATIONS, observed=observed, blockers=blockers,
+                       assessment=assessment, reasons=reasons, non_claims=NON_CLAIMS, payload=payload)
 
 
 def subnets_to_check(outcome: Outcome, current: Mapping[str, Any]) -> List[str]:

@@ -21,9 +21,8 @@ or reference clock; ``degraded`` = synchronized, but only to the host's own cloc
 or the one in charge is not synchronized; ``unknown`` = the daemon in charge runs but its
 status could not be read; ``unavailable`` = the unit states could not be read.
 
-Pure and total: any input gives schema-valid facts. ``collect_local_health`` makes the raw observations on
-the managed host (here rather than in the module, so that one module can make several
-observations: monitoring_host_local).
+Pure and total: any input gives schema-valid facts. ``collect_local_health`` makes the raw
+observations on the managed host (see ``run_host_module`` for why here).
 """
 
 from __future__ import annotations
@@ -31,35 +30,30 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
-    UNKNOWN,
-    build_facts,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import UNKNOWN
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync import (
     SYNCHRONIZED_LEAP,
-    first_active_daemon,
-    observe,
-    observe_daemon_units,
-    parse_chrony_tracking,
-    parse_ntpq_variables,
+    DaemonObservations,
+    DaemonStatus,
     parse_timedatectl_show,
     parse_timesync_show,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync_collect import (
-    chrony_tracking,
-    collect_unit_states,
-    ntpq_variables,
-    run,
+    CHRONY_TRACKING,
+    NTPQ_SYSTEM_VARIABLES,
+    collect_daemons,
+    timedatectl_show,
+    timesync_status,
 )
 
 CONTRACT_ID = "tecrax.ntp_local_health"
 # Preference order when more than one daemon runs.
 DAEMONS = ("chrony", "ntpd", "systemd_timesyncd")
-# Daemon -> (observation name, raw key) of its own status.
-STATUS_OBSERVATIONS = {
-    "chrony": ("chrony_tracking", "chrony_tracking"),
-    "ntpd": ("ntpq_system_variables", "ntpq"),
-    "systemd_timesyncd": ("timesyncd_status", "timesync"),
+# Daemon -> its own status, the one observation that decides (made for the daemon in charge).
+STATUS = {
+    "chrony": (CHRONY_TRACKING,),
+    "ntpd": (NTPQ_SYSTEM_VARIABLES,),
+    "systemd_timesyncd": (DaemonStatus("timesyncd_status", "timesync", timesync_status, parse_timesync_show),),
 }
 
 NON_CLAIMS = (
@@ -71,24 +65,10 @@ NON_CLAIMS = (
 )
 
 
-def daemon_in_charge(units: object) -> str | None:
-    """The running daemon whose status decides (used by the module before collecting it)."""
-    return first_active_daemon(units, DAEMONS)
-
-
 def collect_local_health(commands: CommandRunner) -> dict[str, Any]:
     """The raw input of ``normalize_ntp_local_health``, read on this host: every daemon's unit
     state and ``timedatectl show``, then the status of the daemon in charge only."""
-    units = collect_unit_states(commands, DAEMONS)
-    raw = {"units": units, "timedatectl": run(commands, "timedatectl", ["show"])}
-    daemon = daemon_in_charge(units)
-    if daemon == "chrony":
-        raw["chrony_tracking"] = chrony_tracking(commands)
-    elif daemon == "ntpd":
-        raw["ntpq"] = ntpq_variables(commands)
-    elif daemon == "systemd_timesyncd":
-        raw["timesync"] = run(commands, "timedatectl", ["show-timesync", "--all"])
-    return raw
+    return collect_daemons(commands, DAEMONS, {"timedatectl": timedatectl_show}, STATUS)
 
 
 def normalize_ntp_local_health(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,61 +78,16 @@ def normalize_ntp_local_health(raw: Mapping[str, Any]) -> dict[str, Any]:
     (unit name -> ``systemctl show`` result), ``timedatectl`` (``timedatectl show``), and
     the status of the daemon in charge: ``chrony_tracking``, ``ntpq`` or ``timesync``.
     """
-    source: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    daemons, blockers = observe_daemon_units(source.get("units"), DAEMONS)
-    requested = ["unit_states", "timedatectl"]
-    observed = [] if blockers else ["unit_states"]
-
-    clock, clock_blocker = observe(source.get("timedatectl"), "timedatectl", parse_timedatectl_show)
-    if clock_blocker:
-        blockers.append(clock_blocker)
-    else:
-        observed.append("timedatectl")
-
-    active = [daemon for daemon in DAEMONS if daemons[daemon]["active"]]
-    in_charge = active[0] if active else None
-    status = None
-    if in_charge is not None:
-        observation, key = STATUS_OBSERVATIONS[in_charge]
-        parser = {
-            "chrony": parse_chrony_tracking,
-            "ntpd": parse_ntpq_variables,
-            "systemd_timesyncd": parse_timesync_show,
-        }[in_charge]
-        requested.append(observation)
-        status, status_blocker = observe(source.get(key), observation, parser)
-        if status_blocker:
-            blockers.append(status_blocker)
-        else:
-            observed.append(observation)
-
-    synchronization = _synchronization(in_charge, status, clock)
-    assessment, reasons = _assess(daemons, active, synchronization)
-    if not observed:  # fragments without one whole observation: no verdict
-        assessment = "unavailable"
-    if in_charge is not None:
-        time_daemon = in_charge
-    elif any(daemons[daemon]["active"] is None for daemon in DAEMONS):
-        time_daemon = UNKNOWN
-    else:
-        time_daemon = "none"
+    seen = DaemonObservations(raw if isinstance(raw, Mapping) else {}, DAEMONS)
+    clock = seen.read("timedatectl", "timedatectl", parse_timedatectl_show)
+    status = next(iter(seen.read_status(STATUS).values()), None)
+    synchronization = _synchronization(seen.in_charge, status, clock)
+    assessment, reasons = _assess(seen, synchronization)
     payload = {
-        "time_daemon": time_daemon,
-        "active_daemons": active,
-        "daemons": daemons,
         "kernel_clock": clock or dict.fromkeys(("ntp_enabled", "ntp_synchronized", "can_ntp")),
         "synchronization": synchronization,
     }
-    return build_facts(
-        CONTRACT_ID,
-        requested=requested,
-        observed=observed,
-        blockers=blockers,
-        assessment=assessment,
-        reasons=reasons,
-        non_claims=NON_CLAIMS,
-        payload=payload,
-    )
+    return seen.facts(CONTRACT_ID, "time_daemon", assessment, reasons, NON_CLAIMS, payload)
 
 
 def _synchronization(in_charge: str | None, status: Mapping[str, Any] | None,
@@ -197,16 +132,11 @@ def _synchronization(in_charge: str | None, status: Mapping[str, Any] | None,
     return result
 
 
-def _assess(daemons: Mapping[str, Any], active: list[str],
-            synchronization: Mapping[str, Any]) -> tuple[str, list[str]]:
-    reasons = ["multiple_time_daemons_active"] if len(active) > 1 else []
-    if not active:
-        unread = [daemon for daemon in DAEMONS if daemons[daemon]["active"] is None]
-        if len(unread) == len(DAEMONS):
-            return "unavailable", ["time_daemon_states_unobserved"]
-        if unread:
-            return "unknown", ["time_daemon_states_unobserved"]
-        return "unhealthy", ["no_time_daemon_active"]
+def _assess(seen: DaemonObservations, synchronization: Mapping[str, Any]) -> tuple[str, list[str]]:
+    idle = seen.verdict_without_daemon("time_daemon_states_unobserved", "no_time_daemon_active")
+    if idle:
+        return idle
+    reasons = ["multiple_time_daemons_active"] if len(seen.active) > 1 else []
     synchronized = synchronization["synchronized"]
     if synchronized is None:
         return "unknown", reasons + ["synchronization_unobserved"]

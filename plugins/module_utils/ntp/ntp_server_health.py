@@ -22,8 +22,7 @@ could not be read. A server whose only reference is its own clock (chrony ``loca
 healthy: ``reference_kind`` says so.
 
 Pure and total: any input gives schema-valid facts. ``collect_server_observation`` makes the
-raw observations on the managed host (here rather than in the module, so that one module can
-make several observations: monitoring_host_local).
+raw observations on the managed host (see ``run_host_module`` for why here).
 """
 
 from __future__ import annotations
@@ -31,31 +30,31 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner
-from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
-    UNKNOWN,
-    build_facts,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import UNKNOWN
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync import (
     MAX_STRATUM,
     SYNCHRONIZED_LEAP,
-    first_active_daemon,
-    observe,
-    observe_daemon_units,
+    DaemonObservations,
+    DaemonStatus,
     parse_chrony_serverstats,
-    parse_chrony_tracking,
-    parse_ntpq_variables,
     parse_udp_listening,
 )
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync_collect import (
+    CHRONY_TRACKING,
+    NTPQ_SYSTEM_VARIABLES,
     chrony_serverstats,
-    chrony_tracking,
-    collect_unit_states,
-    ntpq_variables,
+    collect_daemons,
     read_udp_sockets,
 )
 
 CONTRACT_ID = "tecrax.ntp_server_observation"
 DAEMONS = ("chrony", "ntpd")
+# Daemon -> the observations of its status (made for the running daemon only).
+STATUS = {
+    "chrony": (CHRONY_TRACKING,
+               DaemonStatus("chrony_serverstats", "chrony_serverstats", chrony_serverstats, parse_chrony_serverstats)),
+    "ntpd": (NTPQ_SYSTEM_VARIABLES,),
+}
 
 NON_CLAIMS = (
     "keeps no peer identity: no reference ID, refid, server name or address",
@@ -66,23 +65,10 @@ NON_CLAIMS = (
 )
 
 
-def server_daemon(units: object) -> str | None:
-    """The running NTP daemon the module collects status from (chrony before ntpd)."""
-    return first_active_daemon(units, DAEMONS)
-
-
 def collect_server_observation(commands: CommandRunner) -> dict[str, Any]:
     """The raw input of ``normalize_ntp_server_observation``, read on this host: the NTP
     daemons' unit states and the port-123 sockets, then the running daemon's status only."""
-    units = collect_unit_states(commands, DAEMONS)
-    raw = {"units": units, "udp_sockets": read_udp_sockets()}
-    daemon = server_daemon(units)
-    if daemon == "chrony":
-        raw["chrony_tracking"] = chrony_tracking(commands)
-        raw["chrony_serverstats"] = chrony_serverstats(commands)
-    elif daemon == "ntpd":
-        raw["ntpq"] = ntpq_variables(commands)
-    return raw
+    return collect_daemons(commands, DAEMONS, {"udp_sockets": lambda _commands: read_udp_sockets()}, STATUS)
 
 
 def normalize_ntp_server_observation(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -92,66 +78,16 @@ def normalize_ntp_server_observation(raw: Mapping[str, Any]) -> dict[str, Any]:
     name -> ``systemctl show`` result), ``udp_sockets`` (/proc/net/udp and udp6 text), and
     for the running daemon either ``chrony_tracking`` and ``chrony_serverstats`` or ``ntpq``.
     """
-    source: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    daemons, blockers = observe_daemon_units(source.get("units"), DAEMONS)
-    requested = ["unit_states", "udp_sockets"]
-    observed = [] if blockers else ["unit_states"]
-
-    listening, udp_blocker = observe(source.get("udp_sockets"), "udp_sockets", parse_udp_listening)
-    if udp_blocker:
-        blockers.append(udp_blocker)
-    else:
-        observed.append("udp_sockets")
-
-    active = [daemon for daemon in DAEMONS if daemons[daemon]["active"]]
-    daemon = active[0] if active else None
-    status: Mapping[str, Any] | None = None
-    counters: Mapping[str, Any] | None = None
-    if daemon == "chrony":
-        requested += ["chrony_tracking", "chrony_serverstats"]
-        status, status_blocker = observe(source.get("chrony_tracking"), "chrony_tracking", parse_chrony_tracking)
-        counters, counters_blocker = observe(
-            source.get("chrony_serverstats"), "chrony_serverstats", parse_chrony_serverstats)
-        for name, problem in (("chrony_tracking", status_blocker), ("chrony_serverstats", counters_blocker)):
-            if problem:
-                blockers.append(problem)
-            else:
-                observed.append(name)
-    elif daemon == "ntpd":
-        requested.append("ntpq_system_variables")
-        status, status_blocker = observe(source.get("ntpq"), "ntpq_system_variables", parse_ntpq_variables)
-        if status_blocker:
-            blockers.append(status_blocker)
-        else:
-            observed.append("ntpq_system_variables")
-
+    seen = DaemonObservations(raw if isinstance(raw, Mapping) else {}, DAEMONS)
+    listening = seen.read("udp_sockets", "udp_sockets", parse_udp_listening)
+    daemon = seen.in_charge
+    read = seen.read_status(STATUS)
+    status = read.get("chrony_tracking", read.get("ntpq_system_variables"))
+    counters = read.get("chrony_serverstats")
     serving = _serving(daemon, listening, counters)
-    assessment, reasons = _assess(daemons, active, status, serving["state"])
-    if not observed:  # fragments without one whole observation: no verdict
-        assessment = "unavailable"
-    if daemon is not None:
-        ntp_daemon = daemon
-    elif any(daemons[name]["active"] is None for name in DAEMONS):
-        ntp_daemon = UNKNOWN
-    else:
-        ntp_daemon = "none"
-    payload = {
-        "ntp_daemon": ntp_daemon,
-        "active_daemons": active,
-        "daemons": daemons,
-        **_time_fields(daemon, status),
-        "serving": serving,
-    }
-    return build_facts(
-        CONTRACT_ID,
-        requested=requested,
-        observed=observed,
-        blockers=blockers,
-        assessment=assessment,
-        reasons=reasons,
-        non_claims=NON_CLAIMS,
-        payload=payload,
-    )
+    assessment, reasons = _assess(seen, status, serving["state"])
+    payload = {**_time_fields(daemon, status), "serving": serving}
+    return seen.facts(CONTRACT_ID, "ntp_daemon", assessment, reasons, NON_CLAIMS, payload)
 
 
 def _time_fields(daemon: str | None, status: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -195,15 +131,10 @@ def _serving(daemon: str | None, listening: bool | None,
     }
 
 
-def _assess(daemons: Mapping[str, Any], active: list[str], status: Mapping[str, Any] | None,
-            serving: str) -> tuple[str, list[str]]:
-    if not active:
-        unread = [daemon for daemon in DAEMONS if daemons[daemon]["active"] is None]
-        if len(unread) == len(DAEMONS):
-            return "unavailable", ["ntp_daemon_states_unobserved"]
-        if unread:
-            return "unknown", ["ntp_daemon_states_unobserved"]
-        return "unhealthy", ["no_ntp_daemon_active"]
+def _assess(seen: DaemonObservations, status: Mapping[str, Any] | None, serving: str) -> tuple[str, list[str]]:
+    idle = seen.verdict_without_daemon("ntp_daemon_states_unobserved", "no_ntp_daemon_active")
+    if idle:
+        return idle
     problems: list[str] = []
     unobserved: list[str] = []
     if status is None:
@@ -217,7 +148,7 @@ def _assess(daemons: Mapping[str, Any], active: list[str], status: Mapping[str, 
         problems.append("not_serving")
     elif serving == UNKNOWN:
         unobserved.append("serving_state_unobserved")
-    reasons = (["multiple_ntp_daemons_active"] if len(active) > 1 else []) + problems + unobserved
+    reasons = (["multiple_ntp_daemons_active"] if len(seen.active) > 1 else []) + problems + unobserved
     if problems:
         return "unhealthy", reasons
     if unobserved:

@@ -1,6 +1,7 @@
 # Copyright: Tecrax developers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Parsers shared by the NTP normalizers (``ntp_local_health``, ``ntp_server_health``).
+"""Parsers shared by the NTP normalizers (``ntp_local_health``, ``ntp_server_health``), and
+their common bookkeeping of what was observed (``DaemonObservations``).
 
 Pure and total: every parser takes text and returns a value or ``None`` (did not parse);
 nothing here raises on input. Raw observations reach the normalizers as *command results*,
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope import (
     UNKNOWN,
+    build_facts,
     parse_float,
     parse_int,
     raw_text,
@@ -398,3 +401,84 @@ def observe(result: object, observation: str, parser: Any) -> tuple[Any, str | N
     if value is None:
         return None, blocker(observation, "unparsed")
     return value, None
+
+
+@dataclass(frozen=True)
+class DaemonStatus:
+    """One observation of a daemon's own status: its name, the raw key its command result is
+    kept under, the command that reads it on the host (from ``time_sync_collect``) and the
+    parser of that result's output."""
+
+    observation: str
+    key: str
+    command: Callable[[Any], Any]
+    parser: Callable[[str], Any]
+
+
+# Daemon -> the observations of its own status, in the order they are made.
+StatusTable = Mapping[str, Sequence[DaemonStatus]]
+
+
+class DaemonObservations:
+    """What an NTP normalizer observed of one host, starting with the unit states of
+    ``daemons`` (in their order of precedence): every observation asked for, in that order,
+    is either observed or named by a blocker."""
+
+    def __init__(self, source: Mapping[str, Any], daemons: tuple[str, ...]) -> None:
+        self.source = source
+        self.names = daemons
+        self.daemons, self.blockers = observe_daemon_units(source.get("units"), daemons)
+        self.requested: list[str] = ["unit_states"]
+        self.observed: list[str] = [] if self.blockers else ["unit_states"]
+        self.active = [daemon for daemon in daemons if self.daemons[daemon]["active"]]
+
+    @property
+    def in_charge(self) -> str | None:
+        """The running daemon that comes first, or ``None``."""
+        return self.active[0] if self.active else None
+
+    def read(self, key: str, observation: str, parser: Callable[[str], Any]) -> Any:
+        """Ask for ``observation``: the command result ``source[key]`` parsed by ``parser``,
+        or ``None`` (and a blocker kept)."""
+        self.requested.append(observation)
+        value, problem = observe(self.source.get(key), observation, parser)
+        if problem:
+            self.blockers.append(problem)
+        else:
+            self.observed.append(observation)
+        return value
+
+    def read_status(self, table: StatusTable) -> dict[str, Any]:
+        """Ask for the status observations ``table`` names for the daemon in charge (none when
+        no daemon runs): observation name -> parsed value or ``None``."""
+        return {status.observation: self.read(status.key, status.observation, status.parser)
+                for status in table.get(self.in_charge or "", ())}
+
+    def verdict_without_daemon(self, unobserved: str, none_active: str) -> tuple[str, list[str]] | None:
+        """The assessment and reasons when no daemon runs (``None`` when one does):
+        ``unavailable`` when no daemon's state was read, ``unknown`` (``unobserved``) when some
+        were not, else ``unhealthy`` (``none_active``)."""
+        if self.active:
+            return None
+        unread = [name for name in self.names if self.daemons[name]["active"] is None]
+        if len(unread) == len(self.names):
+            return "unavailable", [unobserved]
+        if unread:
+            return "unknown", [unobserved]
+        return "unhealthy", [none_active]
+
+    def facts(self, contract_id: str, daemon_key: str, assessment: str, reasons: list[str],
+              non_claims: tuple[str, ...], payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The facts object: ``payload`` after the daemons' fields (``daemon_key`` names the
+        daemon in charge, ``unknown`` when some daemon's state is unread, else ``none``).
+        Fragments without one whole observation give no verdict: ``unavailable``."""
+        if self.in_charge is not None:
+            daemon = self.in_charge
+        elif any(self.daemons[name]["active"] is None for name in self.names):
+            daemon = UNKNOWN
+        else:
+            daemon = "none"
+        fields = {daemon_key: daemon, "active_daemons": self.active, "daemons": self.daemons, **payload}
+        return build_facts(contract_id, requested=self.requested, observed=self.observed, blockers=self.blockers,
+                           assessment=assessment if self.observed else "unavailable", reasons=reasons,
+                           non_claims=non_claims, payload=fields)

@@ -11,7 +11,7 @@ ends raises ``CommandTimedOut``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from ansible_collections.tecrax.ops.plugins.module_utils.common.command_runner import CommandRunner
 from ansible_collections.tecrax.ops.plugins.module_utils.common.socket_table import UDP_TABLES, local_port
@@ -19,6 +19,11 @@ from ansible_collections.tecrax.ops.plugins.module_utils.common.systemd_show imp
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.time_sync import (
     DAEMON_UNITS,
     UNIT_PROPERTIES,
+    DaemonStatus,
+    StatusTable,
+    first_active_daemon,
+    parse_chrony_tracking,
+    parse_ntpq_variables,
 )
 
 MAX_SOCKET_LINES = 64
@@ -48,6 +53,19 @@ def ntpq_variables(commands: CommandRunner) -> dict[str, Any]:
     return run(commands, "ntpq", ["-n", "-c", NTPQ_VARIABLES])
 
 
+# The daemon status observations both NTP normalizers make.
+CHRONY_TRACKING = DaemonStatus("chrony_tracking", "chrony_tracking", chrony_tracking, parse_chrony_tracking)
+NTPQ_SYSTEM_VARIABLES = DaemonStatus("ntpq_system_variables", "ntpq", ntpq_variables, parse_ntpq_variables)
+
+
+def timedatectl_show(commands: CommandRunner) -> dict[str, Any]:
+    return run(commands, "timedatectl", ["show"])
+
+
+def timesync_status(commands: CommandRunner) -> dict[str, Any]:
+    return run(commands, "timedatectl", ["show-timesync", "--all"])
+
+
 def collect_unit_states(commands: CommandRunner, daemons: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """``systemctl show`` of every candidate unit of ``daemons``, one call per unit (so an
     alias such as chronyd.service answers for itself)."""
@@ -56,6 +74,20 @@ def collect_unit_states(commands: CommandRunner, daemons: tuple[str, ...]) -> di
         for daemon in daemons
         for unit in DAEMON_UNITS[daemon]
     }
+
+
+def collect_daemons(commands: CommandRunner, daemons: tuple[str, ...],
+                    always: Mapping[str, Callable[[CommandRunner], dict[str, Any]]],
+                    status: StatusTable) -> dict[str, Any]:
+    """The raw input of an NTP normalizer: ``units`` (every daemon's unit states), then each
+    of ``always`` (raw key -> what reads it), then the status commands ``status`` names for
+    the running daemon that comes first (only that daemon's)."""
+    units = collect_unit_states(commands, daemons)
+    raw: dict[str, Any] = {"units": units}
+    raw.update((key, read(commands)) for key, read in always.items())
+    for wanted in status.get(first_active_daemon(units, daemons) or "", ()):
+        raw[wanted.key] = wanted.command(commands)
+    return raw
 
 
 def read_udp_sockets() -> dict[str, Any]:

@@ -150,6 +150,15 @@ def test_collection_assessment() -> None:
     assert fe.collection_assessment("blocked") == "unavailable"
 
 
+def test_judged_assessment() -> None:
+    # Nothing observed outranks everything: no verdict, whatever the reasons say.
+    assert fe.judged_assessment([], ["x_bad"], "unhealthy", True) == "unavailable"
+    assert fe.judged_assessment(["a"], ["x_bad"], "degraded", False) == "degraded"
+    assert fe.judged_assessment(["a"], ["x_bad"], "unhealthy", True) == "unhealthy"
+    assert fe.judged_assessment(["a"], [], "unhealthy", True) == "healthy"
+    assert fe.judged_assessment(["a"], [], "unhealthy", False) == "unknown"
+
+
 # --- build_facts and the guard -----------------------------------------------------------
 
 def test_build_facts_shape() -> None:

@@ -19,20 +19,16 @@ from ansible_collections.tecrax.ops.plugins.module_utils.common.facts_envelope i
     UNKNOWN,
     canonical_json,
 )
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import DAEMONS as LOCAL_DAEMONS
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import (
     NON_CLAIMS as LOCAL_NON_CLAIMS,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import (
-    daemon_in_charge,
-    normalize_ntp_local_health,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_local_health import normalize_ntp_local_health
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import DAEMONS as SERVER_DAEMONS
 from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import (
     NON_CLAIMS as SERVER_NON_CLAIMS,
 )
-from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import (
-    normalize_ntp_server_observation,
-    server_daemon,
-)
+from ansible_collections.tecrax.ops.plugins.module_utils.ntp.ntp_server_health import normalize_ntp_server_observation
 from unit.recorded_states import NTP_DATA, NTP_UNITS
 from unit.recorded_states import ntp_command as command
 from unit.recorded_states import ntp_recorded as recorded
@@ -251,13 +247,20 @@ def test_recorded_facts_keep_no_peer_identity(state: str) -> None:
 
 
 def test_decisions_of_the_modules_follow_the_unit_states() -> None:
-    assert daemon_in_charge(recorded("chrony-client-synchronized")["units"]) == "chrony"
-    assert daemon_in_charge(recorded("timesyncd-active")["units"]) == "systemd_timesyncd"
-    assert daemon_in_charge(recorded("ntpsec-synchronized")["units"]) == "ntpd"
-    assert daemon_in_charge(recorded("chrony-masked")["units"]) is None
-    assert server_daemon(recorded("timesyncd-active")["units"]) is None
-    assert server_daemon(recorded("chrony-server-local-stratum")["units"]) == "chrony"
-    assert daemon_in_charge({}) is None and server_daemon("garbage") is None
+    """The daemon whose status the modules collect (time_sync_collect.collect_daemons)."""
+    def in_charge(units: object) -> str | None:
+        return ts.first_active_daemon(units, LOCAL_DAEMONS)
+
+    def serving(units: object) -> str | None:
+        return ts.first_active_daemon(units, SERVER_DAEMONS)
+
+    assert in_charge(recorded("chrony-client-synchronized")["units"]) == "chrony"
+    assert in_charge(recorded("timesyncd-active")["units"]) == "systemd_timesyncd"
+    assert in_charge(recorded("ntpsec-synchronized")["units"]) == "ntpd"
+    assert in_charge(recorded("chrony-masked")["units"]) is None
+    assert serving(recorded("timesyncd-active")["units"]) is None
+    assert serving(recorded("chrony-server-local-stratum")["units"]) == "chrony"
+    assert in_charge({}) is None and serving("garbage") is None
 
 
 def test_ntpq_without_a_daemon_prints_nothing_and_is_unparsed() -> None:

@@ -63,43 +63,27 @@ def test_components_have_the_single_checks_intents_and_contracts() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "state", "expected", "finding"),
+    ("name", "state", "assessment_state", "coverage_state", "reason", "kind", "severity"),
     [
-        ("ntp", "stopped",
-         {"status": "unhealthy", "assessment_state": "unhealthy", "coverage_state": "complete",
-          "reasons": ["no_time_daemon_active"]},
-         {"kind": "monitoring.ntp_unhealthy", "severity": "high", "reason_code": "no_time_daemon_active"}),
-        ("ntp_server", "not_serving",
-         {"status": "unhealthy", "assessment_state": "unhealthy", "coverage_state": "complete",
-          "reasons": ["not_serving"]},
-         {"kind": "monitoring.ntp_server_unhealthy", "severity": "high", "reason_code": "not_serving"}),
-        ("docker", "stopped",
-         {"status": "unhealthy", "assessment_state": "unhealthy", "coverage_state": "complete",
-          "reasons": ["docker_inactive"]},
-         {"kind": "monitoring.docker_unhealthy", "severity": "high", "reason_code": "docker_inactive"}),
-        ("host_security", "pending",
-         {"status": "unhealthy", "assessment_state": "degraded", "coverage_state": "complete",
-          "reasons": ["security_updates_pending"]},
-         {"kind": "monitoring.host_security_degraded", "severity": "medium", "reason_code": "security_updates_pending"}),
-        ("zabbix_api", "database_down",
-         {"status": "unhealthy", "assessment_state": "unhealthy", "coverage_state": "partial",
-          "reasons": ["api_error"]},
-         {"kind": "monitoring.zabbix_api_unhealthy", "severity": "high", "reason_code": "api_error"}),
-        ("adguard", "nxdomain",
-         {"status": "unhealthy", "assessment_state": "unhealthy", "coverage_state": "complete",
-          "reasons": ["dns_nxdomain"]},
-         {"kind": "monitoring.adguard_unhealthy", "severity": "high", "reason_code": "dns_nxdomain"}),
-        ("portainer", "not_json",
-         {"status": "unhealthy", "assessment_state": "unhealthy", "coverage_state": "partial",
-          "reasons": ["response_not_json"]},
-         {"kind": "monitoring.portainer_unhealthy", "severity": "medium", "reason_code": "response_not_json"}),
+        ("ntp", "stopped", "unhealthy", "complete", "no_time_daemon_active", "monitoring.ntp_unhealthy", "high"),
+        ("ntp_server", "not_serving", "unhealthy", "complete", "not_serving", "monitoring.ntp_server_unhealthy",
+         "high"),
+        ("docker", "stopped", "unhealthy", "complete", "docker_inactive", "monitoring.docker_unhealthy", "high"),
+        ("host_security", "pending", "degraded", "complete", "security_updates_pending",
+         "monitoring.host_security_degraded", "medium"),
+        ("zabbix_api", "database_down", "unhealthy", "partial", "api_error", "monitoring.zabbix_api_unhealthy", "high"),
+        ("adguard", "nxdomain", "unhealthy", "complete", "dns_nxdomain", "monitoring.adguard_unhealthy", "high"),
+        ("portainer", "not_json", "unhealthy", "partial", "response_not_json", "monitoring.portainer_unhealthy",
+         "medium"),
     ],
 )
-def test_an_unhealthy_component(diagnose: Any, name: str, state: str, expected: dict[str, Any],
-                                finding: dict[str, str]) -> None:
+def test_an_unhealthy_component(diagnose: Any, name: str, state: str, assessment_state: str, coverage_state: str,
+                                reason: str, kind: str, severity: str) -> None:
+    """The component is unhealthy for its one reason, which is also the finding's reason code."""
     facts = diagnose(outcomes(**{name: state}))
-    assert component(facts, name) == expected
-    assert facts["findings"] == [{**finding, "component": name}]
+    assert component(facts, name) == {"status": "unhealthy", "assessment_state": assessment_state,
+                                      "coverage_state": coverage_state, "reasons": [reason]}
+    assert facts["findings"] == [{"kind": kind, "severity": severity, "reason_code": reason, "component": name}]
     assert facts["assessment"] == {"state": "unhealthy", "reasons": [name + "_unhealthy"]}
     # Observed and bad is still observed: coverage stays complete.
     assert facts["coverage"] == {"state": "complete", "blockers": []}
