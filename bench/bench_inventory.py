@@ -12,19 +12,23 @@
   ssh        one plain `ssh` running the equivalent commands over a fresh connection: the floor
   ssh-mux    the same through an SSH master kept open by the benchmark: the floor with a
              reused connection
-  compare    with --compare-venv DIR: `tecrax run` of the tecrax installed in DIR (for example
-             an earlier commit), against the same host and environment
+  compare    with --compare-venv [LABEL=]DIR (repeatable): `tecrax run` of the tecrax installed in
+             DIR (for example an earlier commit), named LABEL, against the same host and
+             environment
   reference  with --reference-venv DIR: the older reference package (tecrax 0.3.11a0 from the
              package index, installed in DIR) running its own collect_basic_host_inventory
              (seven ssh_readonly steps) through `rexecop plan` and `rexecop start`
 
 Each round runs every variant once, in a fixed order, so a change of machine load hits all
 of them alike; medians, min and max over the rounds, CPU seconds of the whole process tree
-(user + system, from wait4) and the largest resident set. With --phases N, N more governed
-runs are made by an instrumented child process that reports where their time went.
+(user + system, from wait4), their ratios to plain ansible-playbook, the largest resident set
+and the machine's load average at each round. --variants times only the named ones (and
+playbook). With --phases N, N more governed runs per tecrax build are made by an instrumented
+child process that reports where their time went.
 
 Run as root from the repository root (it boots one lab host and tears it down):
-  python bench/bench_inventory.py [--runs 9] [--phases 5] [--compare-venv DIR] [--reference-venv DIR]
+  python bench/bench_inventory.py [--runs 9] [--phases 5] [--compare-venv [LABEL=]DIR ...]
+      [--reference-venv DIR] [--variants governed,playbook,...]
 """
 
 from __future__ import annotations
@@ -47,12 +51,14 @@ import yaml
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent / "tests"), str(BENCH.parent / "tests" / "integration")]
 
+from lab_bench import LoadAverage, compare_venv, labelled, selected  # noqa: E402
 from harness import IDENTITY_REF, LabTarget, write_environment  # noqa: E402
 from lab import Lab  # noqa: E402
 
 import tecrax  # noqa: E402
 
 INTENT = "collect_basic_host_inventory"
+BUILT_IN = ["governed", "no-reuse", "rexecop", "playbook", "ssh", "ssh-mux"]
 EQUIVALENT_COMMANDS = (
     "cat /etc/os-release; uname -srm; hostname; cat /proc/uptime /proc/loadavg; "
     "df -P -k /; cat /proc/meminfo"
@@ -188,9 +194,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=9, help="timed rounds (each runs every variant once)")
     parser.add_argument("--phases", type=int, default=0, help="instrumented governed runs for the phase table")
-    parser.add_argument("--compare-venv", type=Path, help="a venv with another tecrax build to time beside this one")
+    parser.add_argument("--compare-venv", type=compare_venv, action="append", default=[], metavar="[LABEL=]DIR",
+                        help="a venv with another tecrax build to time beside this one (repeatable)")
     parser.add_argument("--reference-venv", type=Path, help="a venv holding tecrax 0.3.11a0 (the reference package)")
+    parser.add_argument("--variants", help=f"only these of {', '.join(BUILT_IN)}, comma-separated (playbook is "
+                        "always timed, and so are the builds of --compare-venv and --reference-venv)")
     args = parser.parse_args()
+    compared = labelled(args.compare_venv)
     bin_dir = Path(sys.executable).parent
 
     with Lab() as lab, tempfile.TemporaryDirectory(prefix="tecrax-bench-") as scratch:
@@ -234,17 +244,22 @@ def main() -> int:
             "ssh": lambda: measure(["ssh", *ssh_options, destination, EQUIVALENT_COMMANDS], env),
             "ssh-mux": lambda: measure(["ssh", *ssh_options, *mux, destination, EQUIVALENT_COMMANDS], env),
         }
-        if args.compare_venv:
-            variants["compare"] = tecrax_run(args.compare_venv / "bin" / "tecrax", work / "compare")
+        for label, venv in compared.items():
+            variants[label] = tecrax_run(venv / "bin" / "tecrax", work / label)
         if args.reference_venv:
             reference_env = reference_environment(work / "reference.yaml", host, lab.known_hosts)
             variants["reference"] = rexecop_variant(args.reference_venv / "bin" / "rexecop", work / "reference",
                                                     reference_env, host.name, "dry_run", env)
 
+        # --variants picks among the built-in variants; other builds are timed when given.
+        keep = {*selected(BUILT_IN, args.variants), "playbook", *compared, "reference"}
+        variants = {name: action for name, action in variants.items() if name in keep}
         samples = {name: Samples() for name in variants}
+        load = LoadAverage()
         for action in variants.values():
             action()  # warm-up: page cache, bytecode, the first SSH masters
         for _ in range(args.runs):
+            load.sample()
             for name, action in variants.items():
                 result = action()
                 samples[name].wall.append(result.wall)
@@ -255,23 +270,25 @@ def main() -> int:
         subprocess.run(["ssh", *ssh_options, *mux, "-O", "exit", destination], capture_output=True, check=False)
         governed_argv = ["run", INTENT, "--env", str(env_file), "--target", host.name, "--root", str(work / "phases")]
         pythons = {"governed": Path(sys.executable)}
-        if args.compare_venv:
-            pythons["compare"] = args.compare_venv / "bin" / "python"
+        pythons.update({label: venv / "bin" / "python" for label, venv in compared.items()})
         phases = phase_profiles(pythons, governed_argv, env, args.phases) if args.phases else {}
 
-    report(samples, phases, args.runs)
+    report(samples, phases, args.runs, load)
     return 0
 
 
-def report(samples: dict[str, Samples], phases: dict[str, dict[str, float]], runs: int) -> None:
+def report(samples: dict[str, Samples], phases: dict[str, dict[str, float]], runs: int, load: LoadAverage) -> None:
     medians = {name: statistics.median(s.wall) for name, s in samples.items()}
+    cpu = {name: statistics.median(s.cpu) for name, s in samples.items()}
     print(f"host inventory on one lab host, {runs} interleaved rounds (after one warm-up round)")
+    print(load.summary())
     print(f"{'variant':<10} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>6} {'max RSS MiB':>12} "
-          f"{'x ssh':>6} {'x playbook':>11}")
+          f"{'x ssh':>6} {'x playbook':>11} {'CPU x playbook':>15}")
     for name, s in samples.items():
+        versus_ssh = f"{medians[name] / medians['ssh']:6.1f}" if "ssh" in medians else f"{'':>6}"
         print(f"{name:<10} {medians[name]:9.3f} {min(s.wall):7.3f} {max(s.wall):7.3f} "
-              f"{statistics.median(s.cpu):6.2f} {s.max_rss_kib / 1024:12.0f} "
-              f"{medians[name] / medians['ssh']:6.1f} {medians[name] / medians['playbook']:11.2f}")
+              f"{cpu[name]:6.2f} {s.max_rss_kib / 1024:12.0f} "
+              f"{versus_ssh} {medians[name] / medians['playbook']:11.2f} {cpu[name] / cpu['playbook']:15.2f}")
     if phases:
         labels = list(phases)
         print("\nwhere a governed run's time goes (medians, seconds)")
@@ -281,6 +298,9 @@ def report(samples: dict[str, Samples], phases: dict[str, dict[str, float]], run
     print(json.dumps({
         "medians_seconds": {name: round(value, 4) for name, value in medians.items()},
         "ratio_to_playbook": {name: round(value / medians["playbook"], 3) for name, value in medians.items()},
+        "cpu_seconds": {name: round(value, 3) for name, value in cpu.items()},
+        "cpu_ratio_to_playbook": {name: round(value / cpu["playbook"], 3) for name, value in cpu.items()},
+        "load_average": load.as_dict(),
         "phases": {label: {name: round(value, 4) for name, value in table.items()} for label, table in phases.items()},
     }))
 

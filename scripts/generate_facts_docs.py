@@ -3,7 +3,7 @@
 
 What a facts contract means lives in its schema, in ``title`` and ``description`` keywords at
 the top level and on the properties; which module, connector action and intent return it is
-read from profile/connectors/tecrax_ansible.yaml. This script renders one page per schema
+read from profile/connectors/tecrax_ansible/actions.yaml. This script renders one page per schema
 (named after the facts key of its action, or after the schema when several actions share it);
 a unit test fails when a page on disk is not what this script writes.
 
@@ -30,7 +30,7 @@ import generated_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = Path("profile/schemas")
-CONNECTOR_FILE = Path("profile/connectors/tecrax_ansible.yaml")
+DECLARATIONS_FILE = Path("profile") / generate_profile.DECLARATIONS_FILE
 DOCS_DIR = Path("docs/facts")
 ENVELOPE_SCHEMA = "facts_envelope.v1.schema.json"
 WIDTH = 94
@@ -60,7 +60,7 @@ def rendered(root: Path = REPO_ROOT) -> dict[Path, str]:
     """Every facts page (relative to the repository root) and its text."""
     schemas = expanded_schemas(root)
     envelope_keys = tuple(schemas[ENVELOPE_SCHEMA]["properties"])
-    actions = yaml.safe_load((root / CONNECTOR_FILE).read_text(encoding="utf-8"))["connector"]["actions"]
+    actions = generate_profile.connector_declarations(root / "profile")["actions"]
     declared = {action: (intent_id, *generate_profile.condition(spec, intent)[:2])
                 for intent_id, (action, spec, intent) in generate_profile.declarations(root / "profile").items()}
     intent_contracts = {}
@@ -74,7 +74,7 @@ def rendered(root: Path = REPO_ROOT) -> dict[Path, str]:
             continue
         own = {action: spec for action, spec in actions.items() if spec.get("schema") == f"schemas/{name}"}
         if not own:
-            raise SchemaDocError(f"{name}: no action of {CONNECTOR_FILE} names this schema")
+            raise SchemaDocError(f"{name}: no action of {DECLARATIONS_FILE} names this schema")
         keys = {spec["facts_key"] for spec in own.values()}
         page = DOCS_DIR / f"{keys.pop() if len(keys) == 1 else name.split('.', 1)[0]}.md"
         if page in pages:
@@ -163,7 +163,7 @@ def _contract_page(name: str, schema: Mapping[str, Any], envelope_keys: tuple[st
     envelope = {key: value for key, value in schema["properties"].items() if key in envelope_keys}
     payload = {key: value for key, value in schema["properties"].items() if key not in envelope_keys}
     return "".join([
-        _generated_note(SCHEMA_DIR / name, CONNECTOR_FILE),
+        _generated_note(SCHEMA_DIR / name, DECLARATIONS_FILE),
         f"# Facts contract `{contract['id']['const']}` {contract['version']['const']}\n\n",
         _prose(origin),
         _prose(f"Schema: `{SCHEMA_DIR / name}`, within the [envelope](facts_envelope.md) of"

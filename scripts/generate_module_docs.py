@@ -6,7 +6,7 @@ ansible-test read a module's DOCUMENTATION, EXAMPLES and RETURN from there when 
 file has none). DOCUMENTATION, EXAMPLES and any return value besides ``facts`` are written by
 hand; the ``facts`` entry of RETURN, below the marker line, is rendered here from the schema
 of the module's facts contract (which module returns which schema is read from the actions of
-profile/connectors/tecrax_ansible.yaml), so that what ``ansible-doc`` shows and what the
+profile/connectors/tecrax_ansible/actions.yaml), so that what ``ansible-doc`` shows and what the
 backend enforces cannot drift apart. A unit test fails when a sidecar is not current.
 
     python scripts/generate_module_docs.py          # rewrite the generated part
@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 import generate_facts_docs
+import generate_profile
 import generated_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +85,7 @@ def _fragment(reference: str, root: Path) -> dict[str, Any]:
 
 def module_schemas(root: Path = REPO_ROOT) -> dict[str, str]:
     """``{module name: schema file name}`` from the connector's actions."""
-    actions = yaml.safe_load((root / generate_facts_docs.CONNECTOR_FILE).read_text(encoding="utf-8"))["connector"]["actions"]
+    actions = generate_profile.connector_declarations(root / "profile")["actions"]
     found: dict[str, str] = {}
     for action, spec in actions.items():
         module, schema = spec["module"].rsplit(".", 1)[1], spec["schema"].split("/", 1)[1]

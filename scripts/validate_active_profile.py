@@ -13,7 +13,8 @@
   profile and an action it declares; every internal step an action RExecOp has registered;
   ``tecrax_reaction_observation`` only as the producer step an intent's
   ``reaction_observation`` declaration names.
-* Connector ``tecrax_ansible``: capabilities equal the declared actions; each action's schema
+* Connector ``tecrax_ansible``: the contract's capabilities equal the actions declared in
+  ``connectors/tecrax_ansible/actions.yaml``; each action's schema
   exists; only the chrony apply and rollback actions are mutating.
 * Operator metadata: an entry per intent with failure guidance for policy, connector, target
   and runtime (and mutation-contract for the mutation); every suggested ``rexecop`` or
@@ -247,8 +248,8 @@ def _check_step(profile: Profile, where: str, intent_id: str, step: Mapping[str,
         connector = profile.load(relative, "connector") if (profile.root / relative).is_file() else None
         if connector is None:
             return say(f"connector {name!r} has no file in profile/connectors")
-        actions = connector.get("actions")
-        if action not in (connector.get("capabilities") or []) or (isinstance(actions, dict) and action not in actions):
+        actions = _declared_actions(profile, name)
+        if action not in (connector.get("capabilities") or []) or (actions is not None and action not in actions):
             return say(f"action {action!r} is not declared by connector {name}")
     elif step.get("type") == "internal":
         if action not in internal_actions:
@@ -259,15 +260,22 @@ def _check_step(profile: Profile, where: str, intent_id: str, step: Mapping[str,
     return []
 
 
+def _declared_actions(profile: Profile, connector: str) -> Mapping[str, Any] | None:
+    """The actions ``connectors/<connector>/actions.yaml`` declares, when the connector has that file."""
+    relative = f"connectors/{connector}/actions.yaml"
+    return profile.load(relative, "actions") if (profile.root / relative).is_file() else None
+
+
 def check_connector(profile: Profile) -> list[Problem]:
     where = "profile/connectors/tecrax_ansible.yaml"
     connector = profile.load("connectors/tecrax_ansible.yaml", "connector")
     if connector is None:
         return []
-    actions = connector.get("actions") if isinstance(connector.get("actions"), dict) else {}
+    actions = _declared_actions(profile, "tecrax_ansible") or {}
     problems = []
     if sorted(connector.get("capabilities") or []) != sorted(actions):
         problems.append(Problem(where, "capabilities must list exactly the declared actions"))
+    where = "profile/connectors/tecrax_ansible/actions.yaml"
     for name, spec in actions.items():
         spec = spec if isinstance(spec, dict) else {}
         schema = spec.get("schema")

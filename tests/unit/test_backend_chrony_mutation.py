@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from unit.backend_config import ssh_config
+from unit.connector_files import write_connector
 from unit.fake_chrony import FakeChrony
 from unit.rexecop_step import invoke_approved
 from rexecop.connectors import ConnectorRequest
@@ -213,13 +214,10 @@ def test_catalog_declares_the_chrony_actions() -> None:
 
 @pytest.mark.parametrize("inputs", [["shell"], "allowed_subnets", ["allowed_subnets", "allowed_subnets"]])
 def test_catalog_refuses_unknown_inputs(tmp_path: Path, inputs: Any) -> None:
-    root = tmp_path / "profile"
-    (root / "connectors").mkdir(parents=True)
-    document = {"connector": {"capabilities": ["x"], "inputs": {
-        "allowed_subnets": {"check": "ntp.ntp_subnets.validate_allowed_subnets"}}, "actions": {"x": {
+    root = write_connector(tmp_path / "profile", ["x"], inputs={
+        "allowed_subnets": {"check": "ntp.ntp_subnets.validate_allowed_subnets"}}, actions={"x": {
         "module": "tecrax.ops.x", "facts_contract": "tecrax.x", "schema": "schemas/x.v1.schema.json",
-        "facts_key": "x", "mutating": False, "inputs": inputs}}}}
-    (root / "connectors" / "tecrax_ansible.yaml").write_text(yaml.safe_dump(document))
+        "facts_key": "x", "mutating": False, "inputs": inputs}})
     with pytest.raises(ActionCatalogError, match="action x: inputs must be a list of distinct names among: .*allowed_subnets"):
         load_action_catalog(root)
 
@@ -230,10 +228,7 @@ def test_catalog_refuses_unknown_inputs(tmp_path: Path, inputs: Any) -> None:
     ("common.ntp_subnets.validate_allowed_subnets", "the installed collection has no common.ntp_subnets"),
 ])
 def test_catalog_refuses_a_check_outside_a_module_utils_family(tmp_path: Path, check: str, message: str) -> None:
-    root = tmp_path / "profile"
-    (root / "connectors").mkdir(parents=True)
-    document = {"connector": {"capabilities": [], "inputs": {"allowed_subnets": {"check": check}}, "actions": {}}}
-    (root / "connectors" / "tecrax_ansible.yaml").write_text(yaml.safe_dump(document))
+    root = write_connector(tmp_path / "profile", [], inputs={"allowed_subnets": {"check": check}}, actions={})
     with pytest.raises(ActionCatalogError, match=re.escape(f"input allowed_subnets: {message}")):
         load_input_catalog(root)
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rexecop.connectors import ConnectorRequest
 
 from tecrax.backend import build_backend
 from tecrax.backend.actions import ActionCatalogError, load_action_catalog
 from unit.backend_config import ssh_config
+from unit.connector_files import write_connector
 from unit.openssl_pki import Pki
 from unit.service_replay import DNS_REPLIES, DnsReplayServer, HttpReplayServer, http_response, recorded_dns, server_context
 from unit.zabbix_replay import FakeZabbix, serve_zabbix
@@ -77,16 +77,13 @@ def test_the_action_is_read_only_with_optional_service_inputs() -> None:
 
 
 def _catalog(tmp_path: Path, **spec: Any) -> Path:
-    document = {"connector": {
-        "capabilities": ["x"],
-        "inputs": {"zabbix": {"check": "zabbix.zabbix_api.api_settings", "block": True, "controller": True,
-                              "secret_refs": ["api_token_secret_ref"]}},
-        "secret_inputs": {"zabbix_api_token": {"ref": "zabbix.api_token_secret_ref"}},
-        "actions": {"x": {"module": "tecrax.ops.x", "facts_contract": "tecrax.x", "schema": "schemas/x.v1.schema.json",
-                          "facts_key": "x", "mutating": False, **spec}}}}
-    (tmp_path / "connectors").mkdir(parents=True)
-    (tmp_path / "connectors" / "tecrax_ansible.yaml").write_text(yaml.safe_dump(document))
-    return tmp_path
+    return write_connector(
+        tmp_path, ["x"],
+        inputs={"zabbix": {"check": "zabbix.zabbix_api.api_settings", "block": True, "controller": True,
+                           "secret_refs": ["api_token_secret_ref"]}},
+        secret_inputs={"zabbix_api_token": {"ref": "zabbix.api_token_secret_ref"}},
+        actions={"x": {"module": "tecrax.ops.x", "facts_contract": "tecrax.x", "schema": "schemas/x.v1.schema.json",
+                       "facts_key": "x", "mutating": False, **spec}})
 
 
 @pytest.mark.parametrize(

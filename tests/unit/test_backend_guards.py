@@ -16,8 +16,9 @@ from rexecop.connectors import ConnectorRequest
 import tecrax
 from tecrax.backend import build_backend
 from tecrax.backend import runtime as backend_runtime
-from tecrax.backend.actions import ActionCatalogError, load_action_catalog
+from tecrax.backend.actions import CONNECTOR_FILE, DECLARATIONS_FILE, ActionCatalogError, load_action_catalog
 from tecrax.backend.config import ConfigError, parse_connector_config
+from unit.connector_files import write_connector
 
 VALID_SSH_CONFIG: dict[str, Any] = {
     "enabled": True,
@@ -43,17 +44,19 @@ def profile_with_mutation(tmp_path: Path) -> Path:
     """A copy of the real profile whose catalog also declares a mutating action."""
     root = tmp_path / "profile"
     shutil.copytree(tecrax.profile_root(), root)
-    connector_file = root / "connectors" / "tecrax_ansible.yaml"
-    document = yaml.safe_load(connector_file.read_text())
-    document["connector"]["capabilities"].append("probe_change")
-    document["connector"]["actions"]["probe_change"] = {
+    connector_file, declarations_file = root / CONNECTOR_FILE, root / DECLARATIONS_FILE
+    contract = yaml.safe_load(connector_file.read_text())
+    contract["connector"]["capabilities"].append("probe_change")
+    connector_file.write_text(yaml.safe_dump(contract))
+    document = yaml.safe_load(declarations_file.read_text())
+    document["actions"]["probe_change"] = {
         "module": "tecrax.ops.probe_change",
         "facts_contract": "tecrax.probe_change",
         "schema": "schemas/probe_change.v1.schema.json",
         "facts_key": "probe_change",
         "mutating": True,
     }
-    connector_file.write_text(yaml.safe_dump(document))
+    declarations_file.write_text(yaml.safe_dump(document))
     return root
 
 
@@ -174,7 +177,7 @@ def test_failure_messages_carry_no_local_paths() -> None:
 
 def test_action_catalog_capabilities_match_actions() -> None:
     catalog = load_action_catalog(Path(tecrax.profile_root()))
-    document = yaml.safe_load((Path(tecrax.profile_root()) / "connectors" / "tecrax_ansible.yaml").read_text())
+    document = yaml.safe_load((Path(tecrax.profile_root()) / CONNECTOR_FILE).read_text())
     assert set(document["connector"]["capabilities"]) == set(catalog)
     for action in catalog.values():
         assert (Path(tecrax.profile_root()) / action.schema).is_file(), action.schema
@@ -234,14 +237,36 @@ def test_a_hostname_of_253_characters_is_the_longest_accepted(line_break: str) -
 def _catalog_with(tmp_path: Path, name: str, **changes: Any) -> Path:
     spec = {"module": "tecrax.ops.x", "facts_contract": "tecrax.x", "schema": "schemas/x.v1.schema.json",
             "facts_key": "x", "mutating": False, **changes}
-    (tmp_path / "connectors").mkdir(parents=True, exist_ok=True)
-    document = {"connector": {"capabilities": [name], "actions": {name: spec}}}
-    (tmp_path / "connectors" / "tecrax_ansible.yaml").write_text(yaml.safe_dump(document))
-    return tmp_path
+    return write_connector(tmp_path, [name], actions={name: spec})
 
 
 def test_a_well_formed_catalog_entry_loads(tmp_path: Path) -> None:
     assert load_action_catalog(_catalog_with(tmp_path, "x"))["x"].module == "tecrax.ops.x"
+
+
+def test_the_contract_rexecop_parses_holds_no_declarations() -> None:
+    """RExecOp parses the contract with PyYAML's pure-Python loader three times per run: the
+    actions, inputs and intents stay in the declarations file, which only the backend reads."""
+    contract = yaml.safe_load((Path(tecrax.profile_root()) / CONNECTOR_FILE).read_text())["connector"]
+    assert set(contract) == {"name", "backend", "description", "modes", "capabilities"}
+    declared = yaml.safe_load((Path(tecrax.profile_root()) / DECLARATIONS_FILE).read_text())
+    assert set(declared) == {"inputs", "secret_inputs", "actions"}
+
+
+def test_a_capability_without_a_declared_action_makes_the_catalog_unusable(tmp_path: Path) -> None:
+    root = _catalog_with(tmp_path, "x")
+    write_connector(root, ["x", "y"], actions=yaml.safe_load((root / DECLARATIONS_FILE).read_text())["actions"])
+    with pytest.raises(ActionCatalogError, match=re.escape(
+            "connectors/tecrax_ansible.yaml: capabilities and the actions of connectors/tecrax_ansible/actions.yaml differ")):
+        load_action_catalog(root)
+
+
+def test_a_missing_declarations_file_makes_the_catalog_unusable(tmp_path: Path) -> None:
+    root = _catalog_with(tmp_path, "x")
+    (root / DECLARATIONS_FILE).unlink()
+    with pytest.raises(ActionCatalogError, match=re.escape(
+            "cannot read connectors/tecrax_ansible/actions.yaml: FileNotFoundError")):
+        load_action_catalog(root)
 
 
 @pytest.mark.parametrize("line_break", LINE_BREAKS, ids=["lf", "crlf"])

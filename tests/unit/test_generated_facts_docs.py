@@ -93,10 +93,10 @@ def test_the_page_names_the_module_action_intent_and_validation_from_the_declara
     page = generator.rendered(tree)[ADGUARD_PAGE]
     assert ("the module `tecrax.ops.adguard_health` (connector action\n`adguard_health`, facts key "
             "`adguard_reachability`, intent `check_adguard_health`)") in page
-    connector = tree / generator.CONNECTOR_FILE
-    document = yaml.safe_load(connector.read_text(encoding="utf-8"))
-    document["connector"]["actions"]["adguard_health"]["intent"]["id"] = "probe_adguard"
-    connector.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    declarations = tree / generator.DECLARATIONS_FILE
+    document = yaml.safe_load(declarations.read_text(encoding="utf-8"))
+    document["actions"]["adguard_health"]["intent"]["id"] = "probe_adguard"
+    declarations.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     assert generator.stale(tree) == [ADGUARD_PAGE]
     assert "`profile/validation_rules/probe_adguard.yaml`" in generator.rendered(tree)[ADGUARD_PAGE]
 

@@ -14,8 +14,8 @@ import yaml
 
 from unit.conftest import REPO_ROOT
 
-CONNECTOR = Path("profile/connectors/tecrax_ansible.yaml")
-ACTIONS = yaml.safe_load((REPO_ROOT / CONNECTOR).read_text())["connector"]["actions"]
+DECLARATIONS = Path("profile/connectors/tecrax_ansible/actions.yaml")
+ACTIONS = yaml.safe_load((REPO_ROOT / DECLARATIONS).read_text())["actions"]
 ZABBIX_PLAYBOOKS = [Path(f"playbooks/{action}.yml") for action in
                     ("zabbix_api_reachability", "zabbix_problem_summary", "zabbix_host_availability_summary")]
 
@@ -60,12 +60,12 @@ def tree(tmp_path: Path) -> Path:
 
 
 def edit_connector(root: Path, *keys: str, **changes: object) -> None:
-    document = yaml.safe_load((root / CONNECTOR).read_text())
-    node = document["connector"]
+    document = yaml.safe_load((root / DECLARATIONS).read_text())
+    node = document
     for key in keys:
         node = node[key]
     node.update(changes)
-    (root / CONNECTOR).write_text(yaml.safe_dump(document, sort_keys=False))
+    (root / DECLARATIONS).write_text(yaml.safe_dump(document, sort_keys=False))
 
 
 def test_a_changed_input_declaration_makes_exactly_its_playbooks_stale(tree: Path) -> None:

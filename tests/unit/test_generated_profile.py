@@ -35,9 +35,9 @@ def profile_copy(tmp_path: Path) -> Path:
 
 
 def edit_declaration(profile: Path, action: str, **changes: object) -> None:
-    path = profile / generator.CONNECTOR_FILE
+    path = profile / generator.DECLARATIONS_FILE
     document = yaml.safe_load(path.read_text())
-    intent = document["connector"]["actions"][action].setdefault("intent", {})
+    intent = document["actions"][action].setdefault("intent", {})
     intent.update(changes)
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
@@ -70,9 +70,9 @@ def test_malformed_declarations_are_refused(profile_copy: Path, action: str, cha
 
 
 def test_a_missing_field_is_named(profile_copy: Path) -> None:
-    path = profile_copy / generator.CONNECTOR_FILE
+    path = profile_copy / generator.DECLARATIONS_FILE
     document = yaml.safe_load(path.read_text())
-    del document["connector"]["actions"]["host_inventory"]["intent"]["runbook"]
+    del document["actions"]["host_inventory"]["intent"]["runbook"]
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     with pytest.raises(generator.DeclarationError, match=r"lacks \['runbook'\]"):
         generator.rendered(profile_copy)

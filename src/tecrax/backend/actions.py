@@ -1,14 +1,16 @@
 """The connector actions the backend may run, read once from the profile.
 
-``profile/connectors/tecrax_ansible.yaml`` is the single source: each action names the module
-it runs, the facts contract and schema it must return, the shared-state key its facts are
-lifted to, whether it mutates, and which per-target values of the connector configuration
-(``inputs``, and ``optional_inputs`` the playbook does without) it receives as extra vars
-``tecrax_<input>``. The playbook is always ``playbooks/<action>.yml``. An action that needs a
-controller-side input (``controller: true``) runs on the controller whatever the target's
-connection; one that only takes such inputs as optional runs on the target (its playbook
-delegates the controller part). The same file declares those inputs once (``inputs`` and
-``secret_inputs`` beside ``actions``): which module_utils function checks each, and how.
+``profile/connectors/tecrax_ansible/actions.yaml`` is the single source (the connector
+contract ``connectors/tecrax_ansible.yaml``, which RExecOp reads, only lists them as
+capabilities): each action names the module it runs, the facts contract and schema it must
+return, the shared-state key its facts are lifted to, whether it mutates, and which per-target
+values of the connector configuration (``inputs``, and ``optional_inputs`` the playbook does
+without) it receives as extra vars ``tecrax_<input>``. The playbook is always
+``playbooks/<action>.yml``. An action that needs a controller-side input (``controller:
+true``) runs on the controller whatever the target's connection; one that only takes such
+inputs as optional runs on the target (its playbook delegates the controller part). The same
+file declares those inputs once (``inputs`` and ``secret_inputs`` beside ``actions``): which
+module_utils function checks each, and how.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from typing import Any
 import yaml
 
 CONNECTOR_FILE = Path("connectors") / "tecrax_ansible.yaml"
+# Kept apart from the contract, which RExecOp parses with PyYAML's pure-Python loader three
+# times per run: this file is the larger part and only the backend and the generators read it.
+DECLARATIONS_FILE = Path("connectors") / "tecrax_ansible" / "actions.yaml"
 # Whole-value patterns, applied with fullmatch.
 _ACTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _MODULE_NAME = re.compile(r"tecrax\.ops\.[a-z][a-z0-9_]{0,63}")
@@ -93,27 +98,34 @@ class ActionSpec:
         return any(name in catalog.inputs and catalog.inputs[name].controller for name in self.inputs)
 
 
-def _connector_document(profile_root: Path) -> Mapping[str, Any]:
-    path = profile_root / CONNECTOR_FILE
+def _yaml_mapping(profile_root: Path, relative: Path) -> Mapping[str, Any]:
     try:
-        # libyaml's parser when PyYAML has it: the file is some 20 KiB, which the pure-Python
-        # parser takes about 20 ms for.
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        # libyaml's parser when PyYAML has it: the declarations are some 20 KiB, which the
+        # pure-Python parser takes about 20 ms for.
+        text = (profile_root / relative).read_text(encoding="utf-8")
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
-        raise ActionCatalogError(f"cannot read {CONNECTOR_FILE}: {type(exc).__name__}") from exc
-    connector = document.get("connector") if isinstance(document, Mapping) else None
+        raise ActionCatalogError(f"cannot read {relative}: {type(exc).__name__}") from exc
+    if not isinstance(document, Mapping):
+        raise ActionCatalogError(f"{relative} must be a mapping")
+    return document
+
+
+def _capabilities(profile_root: Path) -> set[Any]:
+    """The capability list of the connector contract RExecOp reads."""
+    connector = _yaml_mapping(profile_root, CONNECTOR_FILE).get("connector")
     if not isinstance(connector, Mapping):
         raise ActionCatalogError(f"{CONNECTOR_FILE} has no connector mapping")
-    return connector
+    return set(connector.get("capabilities") or [])
 
 
 @lru_cache(maxsize=8)
 def load_input_catalog(profile_root: Path) -> InputCatalog:
     """The declared per-target inputs and secret inputs, their checks imported from the
     installed collection's module_utils."""
-    connector = _connector_document(profile_root)
-    inputs = {name: _input(name, spec) for name, spec in (connector.get("inputs") or {}).items()}
-    secrets = {name: _secret_input(name, spec, inputs) for name, spec in (connector.get("secret_inputs") or {}).items()}
+    declared = _yaml_mapping(profile_root, DECLARATIONS_FILE)
+    inputs = {name: _input(name, spec) for name, spec in (declared.get("inputs") or {}).items()}
+    secrets = {name: _secret_input(name, spec, inputs) for name, spec in (declared.get("secret_inputs") or {}).items()}
     return InputCatalog(inputs, secrets)
 
 
@@ -147,20 +159,19 @@ def _secret_input(name: Any, spec: Any, inputs: Mapping[str, InputSpec]) -> Secr
 
 
 def load_action_catalog(profile_root: Path) -> dict[str, ActionSpec]:
-    connector = _connector_document(profile_root)
     input_catalog = load_input_catalog(profile_root)
     known_inputs = input_catalog.names()
-    actions = connector.get("actions")
+    actions = _yaml_mapping(profile_root, DECLARATIONS_FILE).get("actions")
     if not isinstance(actions, Mapping) or not actions:
-        raise ActionCatalogError(f"{CONNECTOR_FILE} declares no actions")
-    capabilities = set(connector.get("capabilities") or [])
+        raise ActionCatalogError(f"{DECLARATIONS_FILE} declares no actions")
+    capabilities = _capabilities(profile_root)
     catalog: dict[str, ActionSpec] = {}
     for name, spec in actions.items():
         catalog[name] = _action(name, spec, known_inputs)
         if set(catalog[name].optional_inputs) & set(input_catalog.secrets):
             raise ActionCatalogError(f"action {name}: a secret input cannot be optional")
     if capabilities != set(catalog):
-        raise ActionCatalogError(f"{CONNECTOR_FILE}: capabilities and actions differ")
+        raise ActionCatalogError(f"{CONNECTOR_FILE}: capabilities and the actions of {DECLARATIONS_FILE} differ")
     return catalog
 
 

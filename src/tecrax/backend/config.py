@@ -5,9 +5,9 @@ The configuration comes from the operator's RExecOp environment file
 keys, wrong types and out-of-range values are refused with a message naming the key.
 
 A target's settings for actions (``allowed_subnets``, ``zabbix``, ...) are the inputs the
-profile's connector file declares; each is checked by the function of the collection's
-module_utils that the declaration names (the modules' own rules), so nothing here knows a
-service.
+connector's declarations (``profile/connectors/tecrax_ansible/actions.yaml``) name; each is
+checked by the function of the collection's module_utils that the declaration names (the
+modules' own rules), so nothing here knows a service.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from tecrax.backend.runtime import (
     _host_variables,
     _Identity,
     _module_result,
+    _prepare_result_checks,
     _scrub,
     _ssh_args,
     _where_it_runs,
@@ -152,6 +153,7 @@ def run_group_step(
     forks = 1 if action.mutating else min(len(members), config.forks)
     progress.emit(phase="started", action=action.name, module=action.module,
                   target=f"{group.name} ({len(members)} hosts)", hosts=list(members))
+    prepared = _prepare_result_checks(backend._profile_path() / action.schema, action)
     run = run_playbook(
         collection_root=collection_root(),
         playbook=action.playbook,
@@ -166,6 +168,7 @@ def run_group_step(
         forks=forks,
         node=_execution_node(config, list(hosts.values())),
     )
+    prepared.join()
     entries = {member: _member_entry(backend, action, run, member) for member in members}
     ok = [member for member, entry in entries.items() if entry["status"] == "ok"]
     progress.emit(

@@ -20,7 +20,7 @@ import yaml
 
 from unit.conftest import REPO_ROOT
 
-CATALOG = yaml.safe_load((REPO_ROOT / "profile/connectors/tecrax_ansible.yaml").read_text())["connector"]["actions"]
+CATALOG = yaml.safe_load((REPO_ROOT / "profile/connectors/tecrax_ansible/actions.yaml").read_text())["actions"]
 MODULE_SCHEMAS = {spec["module"].rsplit(".", 1)[1]: spec["schema"] for spec in CATALOG.values()}
 MUTATING_MODULES = {spec["module"].rsplit(".", 1)[1] for spec in CATALOG.values() if spec["mutating"]}
 EXPANDED = generate_facts_docs.expanded_schemas(REPO_ROOT)
