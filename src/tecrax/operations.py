@@ -17,7 +17,6 @@ from typing import Any
 import yaml
 
 from tecrax import profile_root
-from tecrax.entry_point_scan import EntryPointScan
 from tecrax.evidence import Check, sclite_bundle_dir, verify_bundle
 
 DEFAULT_TARGET = "local"
@@ -133,23 +132,20 @@ class Operations:
 
         self.root = root
         self._controller = OperationController(store=create_store(root))
-        # RExecOp looks its plugins up some 14 times per run; one scan serves them all.
-        self._entry_points = EntryPointScan()
 
     def plan(self, request: RunRequest) -> str:
         from rexecop.errors import RExecOpError
 
         try:
-            with self._entry_points.scanned_once():
-                operation = self._controller.plan(
-                    profile_path=None if request.catalog else "tecrax",
-                    environment_path=request.environment,
-                    intent=request.intent,
-                    target=request.target,
-                    mode=request.mode,
-                    catalog_path=request.catalog,
-                    auto_react=None,
-                )
+            operation = self._controller.plan(
+                profile_path=None if request.catalog else "tecrax",
+                environment_path=request.environment,
+                intent=request.intent,
+                target=request.target,
+                mode=request.mode,
+                catalog_path=request.catalog,
+                auto_react=None,
+            )
         except RExecOpError as exc:
             raise OperationError(_one_line(exc)) from None
         return str(operation.id)
@@ -165,8 +161,7 @@ class Operations:
         if not approved_by.strip():
             raise OperationError("an approval needs the approver's name; an empty or blank name approves nothing")
         try:
-            with self._entry_points.scanned_once():
-                return str(self._controller.approve(operation_id, approved_by=approved_by.strip()).state)
+            return str(self._controller.approve(operation_id, approved_by=approved_by.strip()).state)
         except RExecOpError as exc:
             raise OperationError(_one_line(exc)) from None
 
@@ -177,8 +172,7 @@ class Operations:
 
         progress.set_listener(on_progress)
         try:
-            with self._entry_points.scanned_once():
-                return str(self._controller.start(operation_id).state)
+            return str(self._controller.start(operation_id).state)
         except RExecOpError as exc:
             raise OperationError(_one_line(exc)) from None
         finally:
@@ -191,9 +185,8 @@ class Operations:
 
         if self.state(operation_id) in CANCELLABLE_STATES:
             try:
-                with self._entry_points.scanned_once():
-                    self._controller.cancel(operation_id)
-                    self._controller.export_receipt(operation_id)
+                self._controller.cancel(operation_id)
+                self._controller.export_receipt(operation_id)
             except RExecOpError as exc:
                 raise OperationError(_one_line(exc)) from None
         return self.state(operation_id)
