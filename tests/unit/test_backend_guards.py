@@ -250,7 +250,7 @@ def test_the_contract_rexecop_parses_holds_no_declarations() -> None:
     contract = yaml.safe_load((Path(tecrax.profile_root()) / CONNECTOR_FILE).read_text())["connector"]
     assert set(contract) == {"name", "backend", "description", "modes", "capabilities"}
     declared = yaml.safe_load((Path(tecrax.profile_root()) / DECLARATIONS_FILE).read_text())
-    assert set(declared) == {"inputs", "secret_inputs", "actions"}
+    assert set(declared) == {"contract", "inputs", "secret_inputs", "actions"}
 
 
 def test_a_capability_without_a_declared_action_makes_the_catalog_unusable(tmp_path: Path) -> None:

@@ -76,3 +76,22 @@ def test_a_missing_field_is_named(profile_copy: Path) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     with pytest.raises(generator.DeclarationError, match=r"lacks \['runbook'\]"):
         generator.rendered(profile_copy)
+
+
+def test_the_connector_contract_lists_exactly_the_declared_actions(profile_copy: Path) -> None:
+    path = profile_copy / generator.DECLARATIONS_FILE
+    document = yaml.safe_load(path.read_text())
+    document["actions"]["extra_check"] = dict(document["actions"]["host_inventory"], intent=None)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    contract = yaml.safe_load(generator.rendered(profile_copy)[Path(generator.CONTRACT_FILE)])["connector"]
+    assert contract["capabilities"] == list(document["actions"]) and contract["capabilities"][-1] == "extra_check"
+    assert contract["name"] == contract["backend"] == "tecrax_ansible"
+
+
+def test_a_contract_block_with_other_keys_is_refused(profile_copy: Path) -> None:
+    path = profile_copy / generator.DECLARATIONS_FILE
+    document = yaml.safe_load(path.read_text())
+    document["contract"]["capabilities"] = ["host_inventory"]
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    with pytest.raises(generator.DeclarationError, match=r"contract must have exactly the keys"):
+        generator.rendered(profile_copy)
