@@ -10,7 +10,8 @@ each, kept in the lab cache outside the repository):
   labelled ``Debian-Security``/``bookworm-security`` offering newer gzip and procps, one
   ``bookworm-updates`` offering a newer bash. Versions are the installed ones plus
   ``+tecraxlab1``, so they stay newer whatever point release the base rootfs has. Moving a
-  repository's sources file aside makes apt ignore it again.
+  repository's sources file aside makes apt ignore it again (and its caches stale). apt's binary
+  caches are rebuilt for all sources at the end, as `apt update` leaves them on a real host.
 
 Kernel settings are global to the machine and read-only inside a host, so a host is made to
 see another value by bind-mounting a file over ``/proc/sys/kernel/<name>`` inside that host's
@@ -77,10 +78,13 @@ def _provision_security(root: Path) -> None:
             # Fetch this repository's lists only; keep every other list as it is.
             chroot_run(root, ["apt-get", "update", "-q", "-o", f"Dir::Etc::sourcelist=/{sources}",
                               "-o", "Dir::Etc::sourceparts=-", "-o", "APT::Get::List-Cleanup=0"])
+        # Those updates left caches of one source list each; a host after `apt update` has
+        # valid caches of all its sources, which the posture observation then reads.
+        chroot_run(root, ["apt-cache", "gencaches"])
 
 
 SECURITY_FLAVOR = Flavor("security-posture", packages=("unattended-upgrades",),
-                         provision=_provision_security, revision=1)
+                         provision=_provision_security, revision=2)
 
 
 # --- states of a running host ------------------------------------------------------------

@@ -22,7 +22,7 @@ def _provision_monitoring(root: Path) -> None:
 
 
 MONITORING_FLAVOR = Flavor("monitoring-host", packages=("docker.io", "unattended-upgrades"),
-                           provision=_provision_monitoring, revision=1)
+                           provision=_provision_monitoring, revision=2)
 
 
 def serve_ntp(lab: Lab, host: Host | str) -> None:

@@ -205,3 +205,24 @@ def test_plain_host_as_booted(lab: Any, hosts: dict[str, Any], environment: Path
     }
     assert facts["reboot_required"] == {"required": False, "packages": None}
     assert_pending(lab, host, facts, before, after, security=0)
+
+
+def test_a_list_only_root_may_read_falls_back_to_caches_in_memory(
+    lab: Any, hosts: dict[str, Any], environment: Path, governed: Governed
+) -> None:
+    """apt as nobody cannot read the list, so the module simulates again as root with its
+    caches in memory: the same counts, nothing written."""
+    host = hosts["main"]
+    set_state(lab, host, security_repo=True)
+    security_list = "/var/lib/apt/lists/_srv_tecrax-lab-apt_security_._Packages"
+    hl.sh(lab, host, 'chmod 0600 "$1"', security_list)
+    try:
+        as_nobody = lab.exec(host, ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                    "apt-get", "-s", "-q", "dist-upgrade"])
+        assert as_nobody.returncode != 0, as_nobody.stdout
+        outcome, facts, before, after = observe(governed, lab, environment, host)
+    finally:
+        hl.sh(lab, host, 'chmod 0644 "$1"', security_list)
+    assert_complete_collection(outcome, facts)
+    assert facts["assessment"] == {"state": "degraded", "reasons": ["security_updates_pending"]}
+    assert_pending(lab, host, facts, before, after, security=2)

@@ -98,13 +98,15 @@ _UPGRADE = re.compile(r"Inst \S+ \[[^\]]*\] \(\S+ ([^)]*)\)")
 
 # The runner adds the C locale.
 COMMAND_ENVIRONMENT = {"LANGUAGE": "", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
-# No lock is taken or waited for, and apt's binary caches are built in memory instead of
-# being (re)written under /var/cache/apt: the simulation changes nothing on the host.
-APT_SIMULATION = ("-s", "-q",
-                  "-o", "Debug::NoLocking=true",
-                  "-o", "Dir::Cache::pkgcache=",
-                  "-o", "Dir::Cache::srcpkgcache=",
-                  "dist-upgrade")
+# No lock is taken or waited for, and apt cannot (re)write its binary caches under
+# /var/cache/apt: the simulation changes nothing on the host. As root, apt runs as the
+# unprivileged `nobody` (uid and gid 65534, no supplementary groups) so that the kernel, not
+# an option, keeps it from writing; it then reads valid caches (a second instead of 1.5 s on
+# bookworm's lists) and builds stale ones in memory. Otherwise, or when that run fails (a
+# list only root may read), apt builds its caches in memory.
+APT_SIMULATION = ("-s", "-q", "-o", "Debug::NoLocking=true")
+APT_WITHOUT_CACHES = ("-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=")
+AS_NOBODY = ("--reuid=65534", "--regid=65534", "--clear-groups")
 APT_LISTS = "/var/lib/apt/lists"
 MAX_LIST_ENTRIES = 10000
 RANDOMIZE_VA_SPACE = "/proc/sys/kernel/randomize_va_space"
@@ -120,6 +122,22 @@ def probe(commands: CommandRunner, binary: str, argv: list[str], max_bytes: int 
     if not path:
         return {"rc": None, "out": b""}
     ended = commands.run([path] + argv, environ_update=COMMAND_ENVIRONMENT, max_output_bytes=max_bytes)
+    return {"rc": ended.rc, "out": ended.stdout}
+
+
+def simulate_upgrades(commands: CommandRunner, as_root: bool) -> dict[str, object]:
+    """``apt-get -s dist-upgrade``, unable to write apt's caches (see ``APT_SIMULATION``)."""
+    apt_get = commands.find("apt-get")
+    if not apt_get:
+        return {"rc": None, "out": b""}
+    setpriv = commands.find("setpriv") if as_root else None
+    if setpriv:
+        ended = commands.run([setpriv, *AS_NOBODY, apt_get, *APT_SIMULATION, "dist-upgrade"],
+                             environ_update=COMMAND_ENVIRONMENT, max_output_bytes=MAX_APT_BYTES + 1)
+        if ended.rc == 0:
+            return {"rc": 0, "out": ended.stdout}
+    ended = commands.run([apt_get, *APT_SIMULATION, *APT_WITHOUT_CACHES, "dist-upgrade"],
+                         environ_update=COMMAND_ENVIRONMENT, max_output_bytes=MAX_APT_BYTES + 1)
     return {"rc": ended.rc, "out": ended.stdout}
 
 
@@ -169,7 +187,7 @@ def collect_security_posture(commands: CommandRunner) -> dict[str, object]:
         "dpkg_status": probe(commands, "dpkg-query", ["-W", "-f=${db:Status-Status}\\n", PACKAGE]),
         "apt_periodic": probe(commands, "apt-config", ["dump", "APT::Periodic"]),
         "units": systemd_units(commands),
-        "apt_simulation": probe(commands, "apt-get", list(APT_SIMULATION), MAX_APT_BYTES + 1),
+        "apt_simulation": simulate_upgrades(commands, as_root=os.geteuid() == 0),
         "package_lists": package_lists(time.time()),
         "randomize_va_space": read_bounded(RANDOMIZE_VA_SPACE),
         "dmesg_restrict": read_bounded(DMESG_RESTRICT),

@@ -57,16 +57,21 @@ def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(collection, "REBOOT_REQUIRED_PKGS", str(run / "reboot-required.pkgs"))
     monkeypatch.setattr(collection.time, "time", lambda: 5000.0)
 
-    state: dict[str, Any] = {"calls": [], "missing": set(), "tmp": tmp_path}
+    # "unprivileged_rc": what apt-get answers when run as nobody through setpriv.
+    state: dict[str, Any] = {"calls": [], "missing": set(), "tmp": tmp_path, "euid": 0, "unprivileged_rc": 0}
 
     def get_bin_path(self: Any, name: str, *args: Any, **kwargs: Any) -> str | None:
         return None if name in state["missing"] else "/usr/bin/" + name
 
     def run(self: CommandRunner, argv: Any, **kwargs: Any) -> CommandResult:
         state["calls"].append((argv, kwargs))
-        rc, name = RECORDED[os.path.basename(argv[0])]
+        if os.path.basename(argv[0]) == "setpriv":
+            rc, name = state["unprivileged_rc"], RECORDED[os.path.basename(argv[len(collection.AS_NOBODY) + 1])][1]
+        else:
+            rc, name = RECORDED[os.path.basename(argv[0])]
         return exited(rc, (DATA / name).read_bytes()[:kwargs.get("max_output_bytes", collection.MAX_RAW_BYTES)])
 
+    monkeypatch.setattr(os, "geteuid", lambda: state["euid"])
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
     monkeypatch.setattr(CommandRunner, "run", run)
     return state
@@ -99,11 +104,33 @@ def test_commands_are_fixed_and_change_nothing(capsys: pytest.CaptureFixture[str
         ["/usr/bin/systemctl", "show", "--no-pager",
          "--property=Id,LoadState,ActiveState,SubState,UnitFileState,Result",
          "apt-daily-upgrade.timer", "unattended-upgrades.service"],
-        ["/usr/bin/apt-get", "-s", "-q", "-o", "Debug::NoLocking=true", "-o", "Dir::Cache::pkgcache=",
-         "-o", "Dir::Cache::srcpkgcache=", "dist-upgrade"],
+        AS_NOBODY + ["/usr/bin/apt-get", "-s", "-q", "-o", "Debug::NoLocking=true", "dist-upgrade"],
     ]
     for _args, options in host["calls"]:
         assert options["environ_update"] == {"LANGUAGE": "", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
+
+
+AS_NOBODY = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+APT_IN_MEMORY = ["/usr/bin/apt-get", "-s", "-q", "-o", "Debug::NoLocking=true", "-o", "Dir::Cache::pkgcache=",
+                 "-o", "Dir::Cache::srcpkgcache=", "dist-upgrade"]
+
+
+@pytest.mark.parametrize("situation", ["not root", "no setpriv", "fails as nobody"])
+def test_apt_builds_its_caches_in_memory_unless_it_runs_as_nobody(
+        capsys: pytest.CaptureFixture[str], host: dict[str, Any], situation: str) -> None:
+    if situation == "not root":
+        host["euid"] = 1000
+    elif situation == "no setpriv":
+        host["missing"].add("setpriv")
+    else:
+        host["unprivileged_rc"] = 100
+    code, result = run_module(capsys)
+    apt_calls = [args for args, _options in host["calls"] if "dist-upgrade" in args]
+    tried_as_nobody = [AS_NOBODY + APT_IN_MEMORY[:5] + ["dist-upgrade"]] if situation == "fails as nobody" else []
+    assert apt_calls == tried_as_nobody + [APT_IN_MEMORY]
+    assert code == 0
+    assert result["facts"]["pending_updates"]["total"] == 3
+    assert result["facts"]["coverage"] == {"state": "complete", "blockers": []}
 
 
 def test_missing_tools_and_files_are_reported_not_fatal(capsys: pytest.CaptureFixture[str],
