@@ -144,13 +144,15 @@ def set_unattended_upgrades(lab: Lab, host: Host | str, enabled: bool) -> None:
     write_host_file(lab, host, AUTO_UPGRADES, AUTO_UPGRADES_ON if enabled else AUTO_UPGRADES_OFF)
 
 
-def set_repository(lab: Lab, host: Host | str, sources: str, active: bool) -> None:
-    """Make apt use (or ignore) one lab repository; its lists stay on the host either way."""
+def set_repository(lab: Lab, host: Host | str, sources: str, active: bool, *, refresh_caches: bool = True) -> None:
+    """Make apt use (or ignore) one lab repository; its lists stay on the host either way.
+
+    When that changes the sources, apt's binary caches are rebuilt for them, as `apt update`
+    would on a real host, unless ``refresh_caches`` is false (they are then stale)."""
     source, parked = "/" + sources, "/" + sources + PARKED
-    if active:
-        sh(lab, host, 'if [ -e "$2" ]; then mv "$2" "$1"; fi', source, parked)
-    else:
-        sh(lab, host, 'if [ -e "$1" ]; then mv "$1" "$2"; fi', source, parked)
+    moved, kept = (parked, source) if active else (source, parked)
+    refresh = "apt-cache gencaches >/dev/null" if refresh_caches else ":"
+    sh(lab, host, f'if [ -e "$1" ]; then mv "$1" "$2"; {refresh}; fi', moved, kept)
 
 
 def set_reboot_marker(lab: Lab, host: Host | str, packages: tuple[str, ...] | None) -> None:

@@ -226,3 +226,17 @@ def test_a_list_only_root_may_read_falls_back_to_caches_in_memory(
     assert_complete_collection(outcome, facts)
     assert facts["assessment"] == {"state": "degraded", "reasons": ["security_updates_pending"]}
     assert_pending(lab, host, facts, before, after, security=2)
+
+
+def test_stale_caches_are_built_in_memory_not_written(
+    lab: Any, hosts: dict[str, Any], environment: Path, governed: Governed
+) -> None:
+    """The sources changed and nothing rebuilt apt's caches: apt, as nobody, cannot write
+    them; it builds them in memory and sees the new source's updates."""
+    host = hosts["main"]
+    set_state(lab, host)
+    hl.set_repository(lab, host, hl.SECURITY_SOURCES, True, refresh_caches=False)
+    outcome, facts, before, after = observe(governed, lab, environment, host)
+    assert_complete_collection(outcome, facts)
+    assert facts["assessment"] == {"state": "degraded", "reasons": ["security_updates_pending"]}
+    assert_pending(lab, host, facts, before, after, security=2)
