@@ -128,10 +128,11 @@ def _artifact(args: argparse.Namespace, build: Callable[[], dict[str, Any]]) -> 
 
 def _reaction_observation(args: argparse.Namespace) -> int:
     from tecrax import profile_root
-    from tecrax.observation import build_observation
+    from tecrax.observation import build_observation, profile_ref
 
     return _artifact(args, lambda: build_observation(
-        _checked_diagnosis(args), operation_id=args.operation, target_id=args.target, profile_root=profile_root(),
+        _checked_diagnosis(args), operation_id=args.operation, target_id=args.target,
+        profile=profile_ref(profile_root()),
     ))
 
 

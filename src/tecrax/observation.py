@@ -31,7 +31,12 @@ def profile_ref(profile_root: str | Path) -> dict[str, str]:
     from rexecop.reaction import compile_reaction_pack
 
     profile = load_profile(Path(profile_root))
-    return {"id": profile.name, "version": profile.version, "digest": compile_reaction_pack(profile).profile_digest}
+    return reference_of(profile, compile_reaction_pack(profile))
+
+
+def reference_of(profile: Any, reaction_pack: Any) -> dict[str, str]:
+    """``profile_ref`` of a profile already loaded, with its compiled reaction pack."""
+    return {"id": profile.name, "version": profile.version, "digest": reaction_pack.profile_digest}
 
 
 def facts_digest(facts: Mapping[str, Any]) -> str:
@@ -45,18 +50,19 @@ def build_observation(
     *,
     operation_id: str,
     target_id: str,
-    profile_root: str | Path,
+    profile: Mapping[str, str],
     observed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The envelope of checked diagnosis ``facts``; its id is derived from the operation,
-    the target and the facts, so one diagnosis always gives one observation id."""
+    """The envelope of checked diagnosis ``facts`` for the profile ``profile`` (its
+    ``profile_ref``); its id is derived from the operation, the target and the facts, so one
+    diagnosis always gives one observation id."""
     from sclite import build_observation_envelope
 
     basis = f"{operation_id}\n{target_id}\n{facts_digest(facts)}".encode()
     return build_observation_envelope(
         observation_id="observation-" + hashlib.sha256(basis).hexdigest()[:24],
         observed_at=(observed_at or datetime.now(UTC)).replace(microsecond=0).isoformat(),
-        profile_ref=profile_ref(profile_root),
+        profile_ref=dict(profile),
         operation_id=operation_id,
         intent_id=INTENT,
         target_id=target_id,
@@ -84,7 +90,7 @@ def record_reaction_observation(context: Any) -> dict[str, Any]:
     except DiagnosisError as exc:
         raise ObservationRefused(f"{FACTS_KEY} cannot be observed: {exc}") from None
     observation = build_observation(facts, operation_id=context.operation_id, target_id=context.target,
-                                    profile_root=root)
+                                    profile=profile_ref(root))
     shared[OBSERVATION_KEY] = observation
     return {
         "status": "observation_recorded",

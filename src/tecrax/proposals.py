@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tecrax.diagnosis import STATE_WORD
-from tecrax.observation import build_observation, facts_digest
+from tecrax.observation import build_observation, facts_digest, reference_of
 
 READ_ONLY_MODES = frozenset({"read_only", "observe", "dry_run", "emergency_readonly"})
 INTENT_OUTCOMES = frozenset({"run_intent", "retry_intent"})
@@ -76,8 +76,10 @@ def build_proposal(
     from rexecop.reaction import ReactionContext, compile_reaction_pack, evaluate_reaction
 
     profile = load_profile(Path(profile_root))
-    observation = build_observation(facts, operation_id=operation_id, target_id=target_id, profile_root=profile_root)
-    evaluation = evaluate_reaction(compile_reaction_pack(profile), observation, ReactionContext())
+    reaction_pack = compile_reaction_pack(profile)
+    observation = build_observation(facts, operation_id=operation_id, target_id=target_id,
+                                    profile=reference_of(profile, reaction_pack))
+    evaluation = evaluate_reaction(reaction_pack, observation, ReactionContext())
     if intent is not None:
         _require_read_only(profile, intent)
         outcome, intent_ref, basis = "run_intent", intent, "the operator's choice"

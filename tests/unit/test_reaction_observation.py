@@ -19,7 +19,7 @@ import diagnosis_fixture
 from tecrax import profile_root
 from tecrax.diagnosis import DiagnosisError, InputError, check_diagnosis, load_taxonomy, read_diagnosis
 from tecrax.internal_actions import register_handlers
-from tecrax.observation import ObservationRefused, build_observation, record_reaction_observation
+from tecrax.observation import ObservationRefused, build_observation, profile_ref, record_reaction_observation
 
 OPERATION = "op-20261205-101500-a1b2c3"
 TARGET = "monitoring-host-01"
@@ -38,7 +38,7 @@ CONTRACT_SEVERITIES = {
 
 
 def observe(facts: dict[str, Any]) -> dict[str, Any]:
-    return build_observation(facts, operation_id=OPERATION, target_id=TARGET, profile_root=ROOT)
+    return build_observation(facts, operation_id=OPERATION, target_id=TARGET, profile=profile_ref(ROOT))
 
 
 def react(facts: dict[str, Any], context: ReactionContext | None = None) -> Any:
@@ -178,7 +178,7 @@ def test_the_envelope_is_an_sclite_observation_bound_to_the_reaction_snapshot() 
 
 def test_one_diagnosis_gives_one_observation_id() -> None:
     facts = diagnosis_fixture.healthy()
-    early = build_observation(facts, operation_id=OPERATION, target_id=TARGET, profile_root=ROOT,
+    early = build_observation(facts, operation_id=OPERATION, target_id=TARGET, profile=profile_ref(ROOT),
                               observed_at=datetime(2026, 1, 1, tzinfo=UTC))
     late = observe(facts)
     assert early["observation_id"] == late["observation_id"] and early["observed_at"] != late["observed_at"]
