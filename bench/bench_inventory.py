@@ -3,12 +3,16 @@
   governed   `tecrax run collect_basic_host_inventory` (plan, GovEngine admission, start, one
              ansible-runner run, schema check, validation, SCLite bundle and its verification):
              what an operator pays for governance and evidence
+  cold       `tecrax run` with TECRAX_WARM_START=0: the playbook launcher is started only when
+             the backend runs the step, not warmed while RExecOp plans and GovEngine admits
   no-reuse   `tecrax run` with the connector's `ssh_control_persist_seconds: 0`: a fresh SSH
              connection every run (what governed runs did before connection reuse)
   rexecop    the same operation through the `rexecop` command: `plan`, then `start` (two
              processes)
   playbook   the same module via plain `ansible-playbook tecrax.ops.host_inventory`
              (pipelining on, fact gathering off, Ansible's default SSH ControlPersist)
+  launcher   the same command through `tecrax-ansible-playbook`, the launcher governed runs
+             use (ansible-playbook with its garbage collector set for a short run)
   ssh        one plain `ssh` running the equivalent commands over a fresh connection: the floor
   ssh-mux    the same through an SSH master kept open by the benchmark: the floor with a
              reused connection
@@ -58,7 +62,7 @@ from lab import Lab  # noqa: E402
 import tecrax  # noqa: E402
 
 INTENT = "collect_basic_host_inventory"
-BUILT_IN = ["governed", "no-reuse", "rexecop", "playbook", "ssh", "ssh-mux"]
+BUILT_IN = ["governed", "cold", "no-reuse", "rexecop", "playbook", "launcher", "ssh", "ssh-mux"]
 EQUIVALENT_COMMANDS = (
     "cat /etc/os-release; uname -srm; hostname; cat /proc/uptime /proc/loadavg; "
     "df -P -k /; cat /proc/meminfo"
@@ -216,9 +220,10 @@ def main() -> int:
             connector={"ssh_control_persist_seconds": 0},
         )
 
-        def tecrax_run(tecrax_bin: Path, root: Path, environment: Path = env_file) -> Callable[[], Measured]:
+        def tecrax_run(tecrax_bin: Path, root: Path, environment: Path = env_file,
+                       extra_env: dict[str, str] | None = None) -> Callable[[], Measured]:
             argv = [str(tecrax_bin), "run", INTENT, "--env", str(environment), "--target", host.name, "--root", str(root)]
-            return lambda: measure(argv, env)
+            return lambda: measure(argv, {**env, **(extra_env or {})})
 
         collections = work / "collections" / "ansible_collections" / "tecrax"
         collections.mkdir(parents=True)
@@ -238,9 +243,11 @@ def main() -> int:
 
         variants: dict[str, Callable[[], Measured]] = {
             "governed": tecrax_run(bin_dir / "tecrax", work / "governed"),
+            "cold": tecrax_run(bin_dir / "tecrax", work / "cold", extra_env={"TECRAX_WARM_START": "0"}),
             "no-reuse": tecrax_run(bin_dir / "tecrax", work / "no-reuse", fresh_env_file),
             "rexecop": rexecop_variant(bin_dir / "rexecop", work / "rexecop", env_file, host.name, "observe", env),
             "playbook": lambda: measure(playbook, ansible_env),
+            "launcher": lambda: measure([str(bin_dir / "tecrax-ansible-playbook"), *playbook[1:]], ansible_env),
             "ssh": lambda: measure(["ssh", *ssh_options, destination, EQUIVALENT_COMMANDS], env),
             "ssh-mux": lambda: measure(["ssh", *ssh_options, *mux, destination, EQUIVALENT_COMMANDS], env),
         }

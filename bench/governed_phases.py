@@ -72,6 +72,12 @@ PHASES = (
 
 
 def main(argv: list[str]) -> None:
+    try:  # a build with a warm start: launched before the imports, as `tecrax run` does
+        from tecrax.backend import warm_start
+    except ImportError:
+        pass
+    else:
+        warm_start.start()
     import rexecop.operation.controller  # noqa: F401  (counted as imports, not as planning)
 
     import tecrax.cli

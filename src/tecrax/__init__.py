@@ -9,6 +9,11 @@ from pathlib import Path
 
 __version__ = "0.4.0"
 
+# CPython's cyclic collector thresholds for Tecrax's short-lived processes (the ``tecrax``
+# command and the ansible-playbook it runs): they allocate objects that live until exit, and at
+# the default first threshold (700) the collector scans them hundreds of times per run.
+GC_THRESHOLD = (100_000, 20, 20)
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _BUNDLED = _PACKAGE_DIR / "_bundled"
 _INSTALLED_COLLECTION = _PACKAGE_DIR.parent / "ansible_collections" / "tecrax" / "ops"

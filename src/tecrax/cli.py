@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tecrax import __version__
+from tecrax import GC_THRESHOLD, __version__
 
 EXIT_OK, EXIT_REFUSED, EXIT_FAILED, EXIT_NEEDS_APPROVAL = 0, 1, 3, 4
 EXIT_CLOSED_PIPE = 141
@@ -42,9 +42,8 @@ class _Parser(argparse.ArgumentParser):
 
 # Python's cyclic collector, at its default threshold of 700 allocations, ran some 130 times
 # in one `tecrax run` (0.05-0.09 s of CPU), almost all while RExecOp, GovEngine and SCLite
-# were imported: objects that live until exit. At this threshold it runs about never in a run,
+# were imported: objects that live until exit. At GC_THRESHOLD it runs about never in a run,
 # and the resident set stays where it was (about 40 MiB).
-GC_THRESHOLD = (100_000, 20, 20)
 
 
 def console_main() -> int:
@@ -212,6 +211,19 @@ def run_arguments_problem(args: argparse.Namespace) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """``tecrax run``, with the playbook launcher warmed while RExecOp plans and GovEngine
+    admits (``tecrax.backend.warm_start``: it holds nothing of the step until the backend runs it)."""
+    from tecrax.backend import warm_start
+
+    if run_arguments_problem(args) is None:
+        warm_start.start()
+    try:
+        return _run_operation(args)
+    finally:
+        warm_start.discard()
+
+
+def _run_operation(args: argparse.Namespace) -> int:
     from tecrax.operations import (
         DEFAULT_TARGET,
         OperationError,

@@ -28,6 +28,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shlex
 import shutil
 import signal
 import sys
@@ -35,15 +36,18 @@ import tempfile
 import threading
 import time
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from tecrax.backend import warm_start
 from tecrax.backend.interruption import cancellable_run
 from tecrax.backend.node_run import ExecutionNode, NodeJob, run_on_node
+from tecrax.backend.playbook_launcher import launcher_beside
 
 HostStatus = Literal["ok", "failed", "unreachable", "skipped", "no_result"]
 # The part of a run's timeout that is not the module's: ansible-playbook starting, the SSH
@@ -127,7 +131,8 @@ def run_playbook(
 
     sweep_stale_private_dirs()
     with cancellable_run() as cancellation:
-        workdir = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-"))
+        warm = warm_start.take() if node is None and ssh_key is None else None
+        workdir = warm.workdir if warm else Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-"))
         servers: list[_SecretServer] = []
         try:
             variables = {**(extravars or {}), BUDGET_VARIABLE: module_budget_seconds(timeout_seconds)}
@@ -150,25 +155,25 @@ def run_playbook(
                                   for host in hosts if "ansible_host" in host.variables],
                 ), on_event=on_event, cancel_requested=cancellation.requested)
                 return PlaybookRun(status, None, round(time.monotonic() - started, 3), outcomes)
-            runner = ansible_runner.run(
-                private_data_dir=str(workdir),
-                project_dir=str(workdir / "project"),
-                playbook=str(collection_root / playbook),
-                inventory=str(workdir / "inventory" / "hosts.yml"),
-                limit=",".join(host.name for host in hosts),
-                envvars=_ansible_environment(workdir, ssh_args, pipelining),
-                cmdline="--check --diff" if check_mode else None,
-                timeout=timeout_seconds,
-                ssh_key=ssh_key,
-                forks=forks,
-                # Checked this often for the cancel callback and the timeout while Ansible is quiet.
-                settings={"pexpect_timeout": 0.25},
-                suppress_env_files=True,
-                cancel_callback=cancellation.requested,
-                event_handler=on_event,
-                quiet=True,
-                json_mode=False,
-            )
+            with _spawns_answered_by(warm):
+                runner = ansible_runner.run(
+                    private_data_dir=str(workdir),
+                    project_dir=str(workdir / "project"),
+                    inventory=str(workdir / "inventory" / "hosts.yml"),
+                    limit=",".join(host.name for host in hosts),
+                    envvars=_ansible_environment(workdir, ssh_args, pipelining),
+                    **_playbook_command(collection_root / playbook, check_mode),
+                    timeout=timeout_seconds,
+                    ssh_key=ssh_key,
+                    forks=forks,
+                    # Checked this often for the cancel callback and the timeout while Ansible is quiet.
+                    settings={"pexpect_timeout": 0.25},
+                    suppress_env_files=True,
+                    cancel_callback=cancellation.requested,
+                    event_handler=on_event,
+                    quiet=True,
+                    json_mode=False,
+                )
             if runner.status in ("canceled", "timeout"):
                 end_processes_of(workdir)
             return PlaybookRun(
@@ -178,10 +183,24 @@ def run_playbook(
                 hosts=outcomes,
             )
         finally:
+            if warm is not None:
+                warm.discard()
             for server in servers:
                 server.stop()
             _release_ssh_key_fifos(workdir)
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _playbook_command(playbook: Path, check_mode: bool) -> dict[str, Any]:
+    """ansible-runner's arguments that name the command: ``tecrax-ansible-playbook`` (its
+    collector set for a short run, ``tecrax.backend.playbook_launcher``) when it is installed
+    beside this interpreter, else plain ansible-playbook. ansible-runner puts a custom binary's
+    command line right after it and appends no playbook, so the playbook goes there."""
+    check = ["--check", "--diff"] if check_mode else []
+    launcher = launcher_beside(sys.executable)
+    if launcher is None:
+        return {"playbook": str(playbook), "cmdline": shlex.join(check) if check else None}
+    return {"binary": str(launcher), "cmdline": shlex.join([*check, str(playbook)])}
 
 
 def _without_key_files(hosts: Sequence[RunHost]) -> tuple[list[RunHost], list[str]]:
@@ -345,7 +364,7 @@ def _close_pty_without_delay() -> None:
 
         class PromptlyClosedSpawn(pexpect.spawn):  # type: ignore[misc, name-defined]
             def _spawnpty(self, args: Any, **kwargs: Any) -> Any:
-                process = super()._spawnpty(args, **kwargs)
+                process = _adopt_warm_launcher(args, kwargs) or super()._spawnpty(args, **kwargs)
                 process.delayafterclose = 0
                 return process
 
@@ -357,6 +376,30 @@ def _close_pty_without_delay() -> None:
 
 
 _pexpect_stand_in: types.ModuleType | None = None
+# The warm launcher (tecrax.backend.warm_start) the current run may hand its command to.
+_warm_launcher: warm_start.WarmLauncher | None = None
+
+
+@contextmanager
+def _spawns_answered_by(launcher: warm_start.WarmLauncher | None) -> Iterator[None]:
+    global _warm_launcher
+    _warm_launcher = launcher
+    try:
+        yield
+    finally:
+        _warm_launcher = None
+
+
+def _adopt_warm_launcher(args: Sequence[str | bytes], spawn_kwargs: Mapping[str, Any]) -> Any | None:
+    """The warm launcher, given this command, when the command is the launcher it runs; None
+    otherwise (ansible-runner then spawns the command itself)."""
+    launcher = _warm_launcher
+    if launcher is None or not args:
+        return None
+    command = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+    if command != str(launcher.command):
+        return None
+    return launcher.hand_over(args, spawn_kwargs.get("env") or {}, str(spawn_kwargs.get("cwd") or os.getcwd()))
 
 
 def module_budget_seconds(timeout_seconds: int) -> int:
