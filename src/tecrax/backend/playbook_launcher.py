@@ -18,10 +18,10 @@ directory ansible-runner would have started it with. Nothing of a step reaches i
 an empty order (the pipe closed: no step for it, or the ``tecrax`` process is gone) ends it.
 It also parses ansible.builtin's routing table for the collection loader
 (``prefetch_builtin_routing``). Every other module of ansible-core is imported only once the
-order's environment is in place, so Ansible reads its configuration as in a fresh process. When the order's environment differs
-from the one the launcher started with in anything but what a run adds (``ANSIBLE_*`` and
-ansible-runner's variables, ``PATH``, the run's directory marker), it executes itself afresh
-with the order instead.
+order's environment is in place, so Ansible reads its configuration as in a fresh process.
+When the order's environment differs from the one the launcher started with in anything but
+what a run adds (``ANSIBLE_*`` and ansible-runner's variables, ``PATH``, the run's directory
+marker), it executes itself afresh with the order instead.
 
 Otherwise this is ansible-playbook's own ``main``: same arguments, output and exit status, and
 the worker processes it forks inherit the collector setting.
@@ -157,8 +157,9 @@ def read_order(descriptor: int) -> Order | None:
 
 
 def beyond_run_variables(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment without what a run adds to it: the interpreter's settings (``PYTHON*``,
-    locale) and whatever a library may read when it is imported."""
+    """The environment without what a run adds to it. What is left (the interpreter's own
+    settings such as ``PYTHON*`` and the locale, and whatever a library may read when it is
+    imported) must be the same for the warm-up to stand for a fresh start."""
     return {key: value for key, value in env.items()
             if key not in RUN_VARIABLES and not key.startswith(RUN_VARIABLE_PREFIXES)}
 

@@ -132,7 +132,7 @@ def run_playbook(
     sweep_stale_private_dirs()
     with cancellable_run() as cancellation:
         warm = warm_start.take() if node is None and ssh_key is None else None
-        workdir = warm.workdir if warm else Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-"))
+        workdir = warm.workdir if warm else new_private_dir()
         servers: list[_SecretServer] = []
         try:
             variables = {**(extravars or {}), BUDGET_VARIABLE: module_budget_seconds(timeout_seconds)}
@@ -214,6 +214,12 @@ def _without_key_files(hosts: Sequence[RunHost]) -> tuple[list[RunHost], list[st
 PRIVATE_DIR_PREFIX = "tecrax-run-"
 RUN_MARKER = "TECRAX_RUN_DIR"  # in the environment of every process of one run
 _PRIVATE_DIR = re.compile(re.escape(PRIVATE_DIR_PREFIX) + r"([0-9]{1,10})-[A-Za-z0-9_]{1,32}")
+
+
+def new_private_dir() -> Path:
+    """A fresh private data dir, named after this process so that a sweep can tell when it is
+    stale."""
+    return Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-"))
 
 
 def sweep_stale_private_dirs(parent: Path | None = None) -> list[Path]:

@@ -16,8 +16,9 @@ answered with this process instead (``hand_over``): it receives the command line
 and working directory ansible-runner built, and only then reads Ansible's configuration.
 
 It is used once, for the first playbook run of the command (a local one: not one on an
-execution node, nor one wrapped in ssh-agent for key material); when unused, closing its pipe
-ends it and its directory is removed. ``TECRAX_WARM_START=0`` turns it off.
+execution node, nor one wrapped in ssh-agent for key material); when unused, it is killed and
+its directory removed. Should the ``tecrax`` process die first, its pipe closes, which ends the
+launcher too. ``TECRAX_WARM_START=0`` turns it off.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,13 +52,18 @@ class WarmLauncher:
             return None
         command = [part.decode() if isinstance(part, bytes) else str(part) for part in argv]
         try:
-            if not self.process.isalive():
-                return None
-            os.write(pipe, Order(command, dict(env), cwd).encode())
+            if self.process.isalive():
+                os.write(pipe, Order(command, dict(env), cwd).encode())
+                handed = True
+            else:
+                handed = False
         except OSError:
-            return None
+            handed = False
         finally:
             os.close(pipe)
+        if not handed:
+            _end(self.process)  # reap it and close its pty
+            return None
         self.process.argv, self.process.env, self.process.launch_dir = command, dict(env), cwd
         return self.process
 
@@ -84,9 +89,9 @@ def start() -> WarmLauncher | None:
         return _pending
     import ptyprocess
 
-    from tecrax.backend.playbook_run import PRIVATE_DIR_PREFIX, RUN_MARKER
+    from tecrax.backend.playbook_run import RUN_MARKER, new_private_dir
 
-    workdir = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-"))
+    workdir = new_private_dir()
     order_read, order_write = os.pipe()
     os.set_inheritable(order_read, True)  # ptyprocess keeps pass_fds open but not across exec
     try:
